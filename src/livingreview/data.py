@@ -1,9 +1,8 @@
 """Load the data package (``data/``) into typed pandas tables.
 
-Loading assumes the files are valid; ``livingreview.validate`` is what checks them. Column types come from
-the Table Schema in ``data/datapackage.json`` (integer -> ``Int64``, number -> ``Float64``, string ->
-``string``),
-so an empty cell is ``<NA>`` (unknown), never 0.
+Loading assumes the files are valid; ``livingreview.validate`` is what checks them. Column types come
+from the Table Schema in ``data/datapackage.json`` (integer -> ``Int64``, number -> ``Float64``,
+string -> ``string``), so an empty cell is ``<NA>`` (unknown), never 0.
 """
 
 from __future__ import annotations
