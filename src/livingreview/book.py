@@ -1,0 +1,557 @@
+"""What a chapter of the book shows, computed from ``data/`` at build time.
+
+Chapters stay thin: ``ch = Chapter("LV"); ch.glue()`` makes every number the prose uses available to the
+``{glue:text}`` role (names listed by :meth:`Chapter.numbers`), and the ``*_table`` and chart methods return
+objects that render themselves. Text from the data is escaped by the rendering layer (``tables``, ``charts``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from livingreview import charts, citations, forest, regimens, stats, tables
+from livingreview.claims import check_claims, load_claims
+from livingreview.data import DISEASE_NAMES, DISEASES, data_version, find_root, load_cases, load_outcomes
+
+DESIGN_LABELS = {
+    "case_report": "case report",
+    "case_series": "case series",
+    "retrospective_cohort": "retrospective cohort",
+    "prospective_open_trial": "prospective open trial",
+}
+# Case groups of a disease with this many rows or fewer get every numeric field glued (small chapters quote them).
+_GLUE_ROW_FIELDS_UP_TO = 4
+
+
+class Text(str):
+    """A string whose plain-text representation has no quotes, so ``{glue:text}`` shows it as is."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def pct(p: float | None, digits: int = 0) -> str:
+    """A proportion as a percentage: 0.95 -> '95 %'; unknown -> '—'."""
+    if p is None or pd.isna(p):
+        return "—"
+    return f"{100 * p:.{digits}f} %"
+
+
+def pct_interval(lo: float | None, hi: float | None, digits: int = 0) -> str:
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return "—"
+    return f"{100 * lo:.{digits}f}–{100 * hi:.{digits}f} %"
+
+
+def describe_pooled(result: stats.PooledEstimate) -> str:
+    """One phrase for prose: '95 % (95 % CI 88–98 %)', with the method's caveat when not pooled."""
+    if result.k == 0 or result.estimate is None:
+        return "not estimable (no report gives responders)"
+    text = f"{pct(result.estimate)} (95 % CI {pct_interval(result.ci_low, result.ci_high)})"
+    if result.k == 1:
+        return f"{text}, from a single report (not pooled)"
+    return text
+
+
+def _usual(cases: pd.DataFrame, column: str, unit: str) -> str:
+    """The value of ``column`` that applies to the most patients ('' when none is known)."""
+    weights = cases.dropna(subset=[column]).groupby(column)["n_patients"].sum()
+    return "" if weights.empty else f"{weights.idxmax():g} {unit}"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def report_table(cases: pd.DataFrame) -> pd.DataFrame:
+    """One row per report (the pooling unit): case groups of the same source summed.
+
+    ``n_responders`` is ``<NA>`` for a report none of whose case groups gives responders, and
+    ``n_evaluable`` counts the patients of the case groups that do.
+    """
+    known = cases["n_responders"].notna()
+    frame = cases.assign(n_evaluable=cases["n_patients"].where(known))
+    grouped = frame.groupby(["disease", "source"], sort=False)
+    reports = grouped.agg(
+        year=("year", "first"),
+        country=("country", "first"),
+        design=("design", "first"),
+        via=("via", "first"),
+        case_groups=("case_id", "size"),
+        n_patients=("n_patients", "sum"),
+        n_evaluable=("n_evaluable", lambda s: s.sum(min_count=1)),
+        n_responders=("n_responders", lambda s: s.sum(min_count=1)),
+    ).reset_index()
+    for col in ("n_evaluable", "n_responders"):
+        reports[col] = reports[col].astype("Int64")
+    return reports.sort_values(["year", "source"], kind="stable").reset_index(drop=True)
+
+
+def pooled_response(reports: pd.DataFrame) -> stats.PooledEstimate:
+    """Primary estimate (random-intercept logistic GLMM) over the reports that give responders."""
+    known = reports.dropna(subset=["n_responders"])
+    return stats.pool_glmm(
+        known["n_responders"].astype(int).tolist(), known["n_evaluable"].astype(int).tolist()
+    )
+
+
+@dataclass(frozen=True)
+class Data:
+    """The whole data package, loaded once per kernel."""
+
+    root: Path
+    cases: pd.DataFrame
+    outcomes: pd.DataFrame
+    claims: pd.DataFrame
+    version: str
+
+    @classmethod
+    def load(cls, root: str | Path | None = None) -> Data:
+        root = find_root(root or Path.cwd())
+        return cls(root, load_cases(root), load_outcomes(root), load_claims(root), data_version(root))
+
+
+class Chapter:
+    """Everything one disease chapter shows."""
+
+    def __init__(self, disease: str, data: Data | None = None):
+        if disease not in DISEASES:
+            raise ValueError(f"unknown disease {disease!r}; expected one of {', '.join(DISEASES)}")
+        self.disease = disease
+        self.name = DISEASE_NAMES[disease]
+        self.data = data or Data.load()
+        self.prefix = disease.lower()
+        self.cases = self.data.cases[self.data.cases["disease"] == disease].reset_index(drop=True)
+        sources = set(self.cases["source"])
+        self.outcomes = self.data.outcomes[self.data.outcomes["source"].isin(sources)].reset_index(drop=True)
+
+    # --- numbers -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def reports(self) -> pd.DataFrame:
+        return report_table(self.cases)
+
+    @cached_property
+    def pooled(self) -> stats.PooledEstimate:
+        return pooled_response(self.reports)
+
+    @cached_property
+    def claims(self) -> pd.DataFrame:
+        """The source statements about this disease's case groups, checked against the data."""
+        sources = set(self.cases["source"]) | set(self.cases["via"].dropna())
+        mine = self.data.claims[self.data.claims["source"].isin(sources)]
+        return check_claims(self.data.cases, self.data.outcomes, mine)
+
+    def numbers(self) -> dict[str, object]:
+        """Every number the chapter's prose may quote, by glue name (without the disease prefix)."""
+        c, r = self.cases, self.reports
+        known = r.dropna(subset=["n_responders"])
+        crude = stats.crude_pooled(
+            known["n_responders"].astype(int).tolist(), known["n_evaluable"].astype(int).tolist()
+        )
+        pooled = self.pooled
+        claims = self.claims
+        n = {
+            "name": Text(self.name),
+            "reports": len(r),
+            "case_groups": len(c),
+            "patients": int(c["n_patients"].sum()),
+            "responders": int(known["n_responders"].sum()),
+            "evaluable": int(known["n_evaluable"].sum()),
+            "reports_with_response": len(known),
+            "crude": Text(pct(crude.estimate)),
+            "crude_ci": Text(pct_interval(crude.ci_low, crude.ci_high)),
+            "pooled": Text(describe_pooled(pooled)),
+            "pooled_method": Text(pooled.method),
+            "first_year": int(c["year"].min()),
+            "last_year": int(c["year"].max()),
+            "countries": int(c["country"].nunique()),
+            "women": int(c["n_female"].sum()),
+            "men": int(c["n_male"].sum()),
+            "sex_known": int(c.loc[c["n_female"].notna() | c["n_male"].notna(), "n_patients"].sum()),
+            "age_range": Text(regimens.format_range(c["age_min"].min(), c["age_max"].max(), "years")),
+            "dose_range": Text(
+                regimens.format_range(c["dose_g_kg_min"].min(), c["dose_g_kg_max"].max(), "g/kg")
+            ),
+            "days_range": Text(
+                regimens.format_range(c["days_per_cycle_min"].min(), c["days_per_cycle_max"].max(), "days")
+            ),
+            "interval_range": Text(
+                regimens.format_range(c["interval_weeks_min"].min(), c["interval_weeks_max"].max(), "weeks")
+            ),
+            "dose_unknown_patients": int(c.loc[c["dose_g_kg_min"].isna(), "n_patients"].sum()),
+            "complete": int(c["n_complete"].sum()),
+            "partial": int(c["n_partial"].sum()),
+            "relapsed": int(c["n_relapsed"].sum()),
+            "relapse_known_patients": int(c.loc[c["n_relapsed"].notna(), "n_patients"].sum()),
+            "ae_reports": int(
+                c.loc[c["adverse_events"].notna() & (c["adverse_events"] != "none"), "source"].nunique()
+            ),
+            "ae_none_reports": int(c.loc[c["adverse_events"] == "none", "source"].nunique()),
+            "ae_unreported_reports": int(c.loc[c["adverse_events"].isna(), "source"].nunique()),
+            "serious_ae": int(c["n_serious_adverse_events"].sum()),
+            "claims": len(claims),
+            "claims_agree": int(claims["agrees"].eq(True).fillna(False).sum()),
+            "claims_disagree": int(claims["agrees"].eq(False).fillna(False).sum()),
+            "claims_uncheckable": int(claims["agrees"].isna().sum()),
+            "study_patients": int(
+                c.loc[~c["design"].isin(["case_report", "case_series"]), "n_patients"].sum()
+            ),
+            "split_reports": int((c.groupby("source").size() > 1).sum()),
+            "usual_interval": Text(_usual(c, "interval_weeks_min", "weeks")),
+            "high_dose_cutoff": Text(f"{regimens.HIGH_DOSE_PER_CYCLE:g} g/kg"),
+            "daily_dose_cutoff": Text(f"{regimens.CONVENTIONAL_DAILY_MAX:g} g/kg per day"),
+            "high_dose_patients": int(
+                c.loc[regimens.dose_group(c) == regimens.DOSE_HIGH, "n_patients"].sum()
+            ),
+            "low_dose_patients": int(c.loc[regimens.dose_group(c) == regimens.DOSE_LOW, "n_patients"].sum()),
+        }
+        if pooled.k >= 2:
+            n["tau2"] = Text(f"{pooled.tau2:.2f}")
+            n["i2"] = Text(pct(pooled.i2))
+            n["pi"] = Text(pct_interval(pooled.pi_low, pooled.pi_high))
+        for row in self.outcomes.itertuples(index=False):
+            key = slug(row.outcome_id.removeprefix(f"{self.disease}-"))
+            n[key] = row.value
+            if pd.notna(row.sd):
+                n[f"{key}_sd"] = row.sd
+            if pd.notna(row.p_value):
+                n[f"{key}_p"] = Text(row.p_value)
+        if len(c) <= _GLUE_ROW_FIELDS_UP_TO:
+            for row in c.to_dict("records"):
+                stem = slug(row["case_id"].removeprefix(f"{self.disease}-"))
+                for field, value in row.items():
+                    if isinstance(value, int | float) and not pd.isna(value):
+                        n[f"{stem}_{field}"] = value
+        return n
+
+    def glue(self) -> None:
+        """Glue every number under ``<disease>_<name>`` (e.g. ``lv_patients``) for ``{glue:text}``."""
+        from myst_nb import glue
+
+        for key, value in self.numbers().items():
+            glue(f"{self.prefix}_{key}", value, display=False)
+        glue(f"{self.prefix}_data_version", Text(self.data.version), display=False)
+
+    # --- tables --------------------------------------------------------------------------------------------
+
+    def _label(self, frame: pd.DataFrame) -> pd.Series:
+        return frame["source"].map(citations.label)
+
+    def reports_table(self) -> tables.Table:
+        r = self.reports
+        ci = [
+            stats.clopper_pearson(int(x), int(n)) if pd.notna(x) else (None, None)
+            for x, n in zip(r["n_responders"], r["n_evaluable"], strict=True)
+        ]
+        frame = pd.DataFrame(
+            {
+                "Report": r["source"],
+                "Year": r["year"],
+                "Country": r["country"],
+                "Design": r["design"].map(DESIGN_LABELS),
+                "Patients": r["n_patients"],
+                "Responders": r["n_responders"],
+                "Response (exact 95 % CI)": [
+                    _response_text(x, n, lo, hi)
+                    for (x, n), (lo, hi) in zip(
+                        zip(r["n_responders"], r["n_evaluable"], strict=True), ci, strict=True
+                    )
+                ],
+            }
+        )
+        return tables.show(
+            frame,
+            caption=f"Reports of {self.name.lower()} treated with IVIG",
+            link_column="Report",
+            link_text=citations.label,
+        )
+
+    def regimen_table(self) -> tables.Table:
+        c = self.cases
+        frame = pd.DataFrame(
+            {
+                "Report": c["source"],
+                "Subgroup": c["subtype"],
+                "Patients": c["n_patients"],
+                "Dose per cycle (g/kg)": _ranges(c, "dose_g_kg"),
+                "Days per cycle": _ranges(c, "days_per_cycle"),
+                "Interval (weeks)": _ranges(c, "interval_weeks"),
+                "Cycles": [
+                    _cycles(lo, hi, med)
+                    for lo, hi, med in zip(c["cycles_min"], c["cycles_max"], c["cycles_median"], strict=True)
+                ],
+                "Regimen as reported": c["regimen_text"],
+                "Prior treatments": c["prior_treatments"],
+                "Given with IVIG": c["concomitant_therapy"],
+            }
+        )
+        return tables.show(
+            _drop_empty(frame),
+            caption="IVIG regimens by case group (normalised units; the source's wording alongside)",
+            link_column="Report",
+            link_text=citations.label,
+        )
+
+    def response_table(self) -> tables.Table:
+        c = self.cases
+        frame = pd.DataFrame(
+            {
+                "Report": c["source"],
+                "Subgroup": c["subtype"],
+                "Patients": c["n_patients"],
+                "Responders": c["n_responders"],
+                "Improved": c["n_improved"],
+                "Stable": c["n_stable"],
+                "Worsened": c["n_worsened"],
+                "Complete": c["n_complete"],
+                "Partial": c["n_partial"],
+                "Relapsed": c["n_relapsed"],
+                "Recurrence as reported": c["relapse_text"],
+                "Response definition": c["response_definition"],
+                "Notes": c["notes"],
+            }
+        )
+        return tables.show(
+            _drop_empty(frame),
+            caption="Response, response levels and relapse by case group",
+            link_column="Report",
+            link_text=citations.label,
+        )
+
+    def safety_table(self) -> tables.Table:
+        c = self.cases
+        frame = pd.DataFrame(
+            {
+                "Report": c["source"],
+                "Subgroup": c["subtype"],
+                "Patients": c["n_patients"],
+                "Adverse events as reported": c["adverse_events"].fillna("not reported"),
+                "Patients with an adverse event": c["n_with_adverse_events"],
+                "Patients with a serious adverse event": c["n_serious_adverse_events"],
+            }
+        )
+        return tables.show(
+            _drop_empty(frame),
+            caption="Adverse events by case group",
+            link_column="Report",
+            link_text=citations.label,
+        )
+
+    def steroid_table(self) -> tables.Table:
+        return tables.show(
+            steroid_frame(self.cases, self.outcomes),
+            caption="Corticosteroid doses before and after IVIG",
+            link_column="Report",
+            link_text=citations.label,
+        )
+
+    def outcomes_table(self, domain: str | None = None) -> tables.Table:
+        o = self.outcomes if domain is None else self.outcomes[self.outcomes["domain"] == domain]
+        return tables.show(
+            outcome_frame(o),
+            caption="Group-level measures as the source reports them",
+            link_column="Report",
+            link_text=citations.label,
+        )
+
+    def subgroup_table(self) -> tables.Table:
+        return tables.show(
+            subgroup_frame(self.cases), caption="Response by subgroup (GLMM within each subgroup)"
+        )
+
+    def claims_table(self) -> tables.Table:
+        k = self.claims
+        status = k["agrees"].map({True: "agrees", False: "differs"}).fillna("not checkable").astype("string")
+        frame = pd.DataFrame(
+            {
+                "Statement": k["statement"],
+                "Where": k["locator"],
+                "Stated": k["stated_value"],
+                "In the data": k["computed_value"],
+                "Check": status,
+                "Why they differ": k["notes"],
+            }
+        )
+        return tables.show(
+            frame,
+            caption=f"Totals stated by the sources, recomputed from data/ (version {self.data.version})",
+        )
+
+    def references(self) -> citations.References:
+        keys = list(self.reports.sort_values(["year", "source"])["source"]) + sorted(
+            set(self.cases["via"].dropna())
+        )
+        return citations.show(keys)
+
+    # --- charts --------------------------------------------------------------------------------------------
+
+    def forest_chart(self):
+        reports = self.reports.dropna(subset=["n_responders"]).assign(
+            label=lambda f: f["source"].map(citations.label), n_patients=lambda f: f["n_evaluable"]
+        )
+        return charts.show(
+            forest.forest_chart(reports, self.pooled), forest.forest_description(reports, self.pooled)
+        )
+
+    def cumulative_chart(self):
+        reports = self.reports.dropna(subset=["n_responders"]).assign(
+            label=lambda f: f["source"].map(citations.label), n_patients=lambda f: f["n_evaluable"]
+        )
+        return charts.show(forest.cumulative_chart(reports), forest.cumulative_description(reports))
+
+    def regimen_chart(self):
+        return charts.regimens(self.data.cases, self.disease)
+
+    def response_chart(self):
+        return charts.response_by_report(self.data.cases, self.disease)
+
+    def accumulation_chart(self):
+        return charts.accumulation(self.data.cases)
+
+    def before_after_chart(self, source: str):
+        return charts.before_after(self.data.outcomes, source)
+
+    def subtype_chart(self):
+        return charts.subtypes(self.data.cases, self.disease)
+
+
+def _response_text(x, n, lo, hi) -> str:
+    if pd.isna(x):
+        return "not reported"
+    return f"{x}/{n}: {pct(x / n)} ({pct_interval(lo, hi)})"
+
+
+def _ranges(cases: pd.DataFrame, stem: str) -> list[str]:
+    return [
+        regimens.format_range(lo, hi)
+        for lo, hi in zip(cases[f"{stem}_min"], cases[f"{stem}_max"], strict=True)
+    ]
+
+
+def _cycles(lo, hi, median) -> str:
+    text = regimens.format_range(lo, hi)
+    if pd.notna(median):
+        return f"median {median:g}" + (f" ({text})" if text else "")
+    return text
+
+
+def _drop_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop columns with nothing to show (all missing or empty text) so small chapters stay readable."""
+    keep = [
+        c for c in frame.columns if c in ("Report", "Patients") or frame[c].replace("", pd.NA).notna().any()
+    ]
+    return frame[keep]
+
+
+def steroid_frame(cases: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Steroid doses before and after IVIG: per-patient values from cases, group means from outcomes."""
+    rows = []
+    for c in cases.dropna(subset=["steroid_mg_day_before"]).itertuples(index=False):
+        rows.append(
+            {
+                "Report": c.source,
+                "Who": f"{c.n_patients} patient" + ("s" if c.n_patients > 1 else ""),
+                "Drug": c.steroid_drug,
+                "Before (mg/day)": c.steroid_mg_day_before,
+                "After (mg/day)": c.steroid_mg_day_after,
+                "Statistic": "value",
+                "P value": pd.NA,
+            }
+        )
+    doses = outcomes[(outcomes["domain"] == "steroid") & (outcomes["unit"] == "mg/day")]
+    for (source, measure), group in doses.groupby(["source", "measure"], sort=False):
+        before = group[group["timepoint"] == "before"]
+        after = group[group["timepoint"] == "after"]
+        n = group["n"].dropna()
+        rows.append(
+            {
+                "Report": source,
+                "Who": measure + (f" (n = {int(n.iloc[0])})" if len(n) else ""),
+                "Drug": pd.NA,
+                "Before (mg/day)": _mean_sd(before),
+                "After (mg/day)": _mean_sd(after),
+                "Statistic": group["statistic"].iloc[0],
+                "P value": after["p_value"].iloc[0] if len(after) else pd.NA,
+            }
+        )
+    columns = ["Report", "Who", "Drug", "Before (mg/day)", "After (mg/day)", "Statistic", "P value"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _mean_sd(rows: pd.DataFrame) -> object:
+    if rows.empty:
+        return pd.NA
+    row = rows.iloc[0]
+    return f"{row.value:g} ± {row.sd:g}" if pd.notna(row.sd) else row.value
+
+
+def outcome_frame(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Before/after pairs side by side, single-time measures with the value in 'Overall'."""
+    rows = []
+    for (source, measure), group in outcomes.groupby(["source", "measure"], sort=False):
+        by_time = {row.timepoint: row for row in group.itertuples(index=False)}
+        first = group.iloc[0]
+        rows.append(
+            {
+                "Report": source,
+                "Measure": measure,
+                "Statistic": first["statistic"],
+                "Unit": first["unit"],
+                "Before": _value_text(by_time.get("before")),
+                "After": _value_text(by_time.get("after")),
+                "Overall": _value_text(by_time.get("overall")),
+                "n": first["n"],
+                "P value": by_time["after"].p_value if "after" in by_time else pd.NA,
+                "Where": "; ".join(dict.fromkeys(group["locator"])),
+                "Notes": "; ".join(dict.fromkeys(group["notes"].dropna())) or pd.NA,
+            }
+        )
+    return _drop_empty(pd.DataFrame(rows))
+
+
+def _value_text(row) -> object:
+    if row is None:
+        return pd.NA
+    return f"{row.value:g} ± {row.sd:g}" if pd.notna(row.sd) else f"{row.value:g}"
+
+
+SUBGROUP_ANALYSES = {
+    "Dose per cycle": lambda c: regimens.dose_group(c),
+    "Daily dose": lambda c: regimens.daily_dose_group(c),
+    "Study design": lambda c: c["design"].map(DESIGN_LABELS).astype("string"),
+    "Report size": lambda c: (
+        c.groupby("source")["n_patients"]
+        .transform("sum")
+        .gt(1)
+        .map({True: "reports of several patients", False: "single-patient reports"})
+        .astype("string")
+    ),
+}
+
+
+def subgroup_frame(cases: pd.DataFrame) -> pd.DataFrame:
+    """Pooled response within each subgroup; the pooling unit is a report's case groups within the subgroup."""
+    rows = []
+    for analysis, assign in SUBGROUP_ANALYSES.items():
+        labelled = cases.assign(subgroup=assign(cases))
+        for subgroup, part in labelled.groupby("subgroup", sort=True):
+            reports = report_table(part)
+            pooled = pooled_response(reports)
+            rows.append(
+                {
+                    "Analysis": analysis,
+                    "Subgroup": subgroup,
+                    "Reports": len(reports),
+                    "Patients": int(reports["n_evaluable"].sum()),
+                    "Responders": int(reports["n_responders"].sum()),
+                    "Pooled response (95 % CI)": describe_pooled(pooled),
+                    "Method": pooled.method,
+                }
+            )
+    return pd.DataFrame(rows)
