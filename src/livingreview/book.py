@@ -24,7 +24,7 @@ DESIGN_LABELS = {
     "retrospective_cohort": "retrospective cohort",
     "prospective_open_trial": "prospective open trial",
 }
-# Case groups of a disease with this many rows or fewer get every numeric field glued (small chapters quote them).
+# Diseases with this many case groups or fewer get every numeric field glued (small chapters quote them).
 _GLUE_ROW_FIELDS_UP_TO = 4
 
 
@@ -536,7 +536,7 @@ SUBGROUP_ANALYSES = {
 
 
 def subgroup_frame(cases: pd.DataFrame) -> pd.DataFrame:
-    """Pooled response within each subgroup; the pooling unit is a report's case groups within the subgroup."""
+    """Pooled response per subgroup; the pooling unit is a report's case groups within the subgroup."""
     rows = []
     for analysis, assign in SUBGROUP_ANALYSES.items():
         labelled = cases.assign(subgroup=assign(cases))
