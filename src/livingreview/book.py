@@ -58,6 +58,11 @@ def describe_pooled(result: stats.PooledEstimate) -> str:
     return text
 
 
+def _plain(value: float) -> int | float:
+    """12.0 -> 12 so that glued numbers read as the source wrote them."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
 def _usual(cases: pd.DataFrame, column: str, unit: str) -> str:
     """The value of ``column`` that applies to the most patients ('' when none is known)."""
     weights = cases.dropna(subset=[column]).groupby(column)["n_patients"].sum()
@@ -217,9 +222,9 @@ class Chapter:
             n["pi"] = Text(pct_interval(pooled.pi_low, pooled.pi_high))
         for row in self.outcomes.itertuples(index=False):
             key = slug(row.outcome_id.removeprefix(f"{self.disease}-"))
-            n[key] = row.value
+            n[key] = _plain(row.value)
             if pd.notna(row.sd):
-                n[f"{key}_sd"] = row.sd
+                n[f"{key}_sd"] = _plain(row.sd)
             if pd.notna(row.p_value):
                 n[f"{key}_p"] = Text(row.p_value)
         if len(c) <= _GLUE_ROW_FIELDS_UP_TO:
@@ -227,7 +232,7 @@ class Chapter:
                 stem = slug(row["case_id"].removeprefix(f"{self.disease}-"))
                 for field, value in row.items():
                     if isinstance(value, int | float) and not pd.isna(value):
-                        n[f"{stem}_{field}"] = value
+                        n[f"{stem}_{field}"] = _plain(value)
         return n
 
     def glue(self) -> None:
