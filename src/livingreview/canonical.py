@@ -1,0 +1,428 @@
+"""Read the data package's CSV files robustly, and write them in canonical form.
+
+Canonical form (what ``livingreview fmt`` writes and ``livingreview validate`` expects): UTF-8 without BOM,
+LF line endings, a final newline, the header exactly in schema order, rows sorted by the primary key, numbers
+in their shortest plain form (``2`` not ``2.0``, ``3.57`` not ``3.570``, no ``+``, no exponent), no leading or
+trailing whitespace in cells, and minimal quoting (Python's ``csv.QUOTE_MINIMAL`` with ``lineterminator="\\n"``).
+
+``read_table`` never raises for a broken file: it returns ``None`` and the problems that stopped it, or the
+parsed table plus the structural problems it found (blank lines, ragged rows, non-minimal quoting). Small
+files are parsed with the ``csv`` module record by record (exact line numbers, exact quoting check); large
+well-formed files take a vectorised path through pandas' C parser, checked against the raw text so that it
+agrees with the exact path, and fall back to the exact path whenever the check fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "FAST_PATH_MIN_CHARS",
+    "Problem",
+    "RawTable",
+    "canonical_number",
+    "canonical_text",
+    "read_table",
+    "to_csv_text",
+    "write_atomic",
+]
+
+#: Files at least this long (in characters) try the vectorised pandas path first.
+FAST_PATH_MIN_CHARS = 1_000_000
+_BOM = b"\xef\xbb\xbf"
+_NEEDS_QUOTES = (",", '"', "\n", "\r")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing to fix: ``path`` relative to the repository root, ``line`` 1-based physical line where the
+    record starts (the header is line 1), ``column`` the field name or "" for the file or the row."""
+
+    path: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass
+class RawTable:
+    """A CSV file parsed into strings. ``columns[j]`` holds the cells of header position ``j`` for every
+    well-formed record (right number of fields); ``lines[i]`` is the physical line where record ``i`` starts."""
+
+    path: str
+    header: list[str]
+    columns: list[np.ndarray]
+    lines: np.ndarray
+    bom: bool = False
+    crlf: bool = False
+    final_newline: bool = True
+    blank_lines: list[int] = field(default_factory=list)
+    ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, number of fields)
+    bad_quoting: list[int] = field(default_factory=list)  # lines of records not minimally quoted
+    fast: bool = False
+
+    @property
+    def nrows(self) -> int:
+        return len(self.lines)
+
+    def problems(self) -> list[Problem]:
+        """Structural problems found while reading (the caller adds the schema's)."""
+        out = []
+        if self.bom:
+            out.append(Problem(self.path, 1, "", "starts with a UTF-8 byte order mark (BOM); save without BOM "
+                                                  "(run `livingreview fmt`)"))
+        if self.crlf:
+            out.append(Problem(self.path, 1, "", "uses CRLF (Windows) line endings; use LF only "
+                                                  "(run `livingreview fmt`)"))
+        if not self.final_newline:
+            last = self.lines[-1] if len(self.lines) else 1
+            out.append(Problem(self.path, int(last), "", "no newline at the end of the file "
+                                                         "(run `livingreview fmt`)"))
+        for line in self.blank_lines:
+            out.append(Problem(self.path, line, "", "empty line; remove it (run `livingreview fmt`)"))
+        k = len(self.header)
+        for line, n in self.ragged:
+            hint = ("a cell containing ',' must be enclosed in double quotes" if n > k
+                    else "a ',' is missing or a quoted cell swallowed its neighbours")
+            out.append(Problem(self.path, line, "", f"row has {n} fields but the header has {k} ({hint})"))
+        for line in self.bad_quoting[:1]:
+            more = f" (and {len(self.bad_quoting) - 1} more rows)" if len(self.bad_quoting) > 1 else ""
+            out.append(Problem(self.path, line, "", "cells are not minimally quoted: quote only cells that "
+                                                    "contain ',', '\"' or a line break" + more
+                                                    + " (run `livingreview fmt`)"))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_CANONICAL_RE = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?")
+
+
+def canonical_number(text: str, integer: bool = False) -> str | None:
+    """The canonical spelling of a number (surrounding whitespace ignored), or ``None`` if ``text`` is not a
+    number (or, with ``integer``, not a whole number). ``'2.0'`` -> ``'2'``, ``'+3.570'`` -> ``'3.57'``,
+    ``'1e2'`` -> ``'100'``. Exact: decimal digits are kept as written, never rounded through a float."""
+    s = text.strip()
+    if _CANONICAL_RE.fullmatch(s) and s != "-0" and not (integer and "." in s):
+        return s
+    if len(s) > 400 or not _NUMBER_RE.fullmatch(s):
+        return None
+    try:
+        value = Decimal(s)
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or abs(value.adjusted()) > 60:
+        return None
+    if integer and value != value.to_integral_value():
+        return None
+    out = format(value.normalize(), "f")
+    return "0" if out == "-0" else out
+
+
+def is_canonical_number(text: str, integer: bool = False) -> bool:
+    return bool(_CANONICAL_RE.fullmatch(text)) and text != "-0" and not (integer and "." in text)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def _line_of_offset(data: bytes | str, offset: int) -> int:
+    return data.count(b"\n" if isinstance(data, bytes) else "\n", 0, offset) + 1
+
+
+def read_table(path: str | Path, relpath: str, *, fast: bool | None = None) -> tuple[RawTable | None, list[Problem]]:
+    """Parse one CSV file. Returns ``(table, problems)``; ``table`` is ``None`` when the file cannot be parsed
+    safely, and then ``problems`` says why (one problem, at the best location). Never raises.
+
+    ``fast``: ``None`` chooses by size, ``True`` tries the pandas path first, ``False`` forces the exact path.
+    """
+    def fatal(line: int, message: str) -> tuple[None, list[Problem]]:
+        return None, [Problem(relpath, line, "", message)]
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return fatal(1, "file is missing")
+    except IsADirectoryError:
+        return fatal(1, "is a directory, not a CSV file")
+    except OSError as exc:
+        return fatal(1, f"cannot be read ({exc.strerror or exc})")
+    bom = data.startswith(_BOM)
+    body = data[len(_BOM):] if bom else data
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return fatal(1, "is encoded as UTF-16; save it as UTF-8")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of_offset(body, exc.start)
+        return fatal(line, f"is not valid UTF-8 (byte 0x{body[exc.start]:02x} on line {line}); save it as UTF-8")
+    if not text.strip():
+        return fatal(1, "is empty; it needs at least the header line")
+    nul = text.find("\x00")
+    if nul >= 0:
+        return fatal(_line_of_offset(text, nul), "contains a NUL character (binary data, not CSV text)")
+    crlf = "\r\n" in text
+    if crlf:
+        text = text.replace("\r\n", "\n")
+    cr = text.find("\r")
+    if cr >= 0:
+        return fatal(_line_of_offset(text, cr), "contains a bare carriage return (CR); line endings must be LF")
+    final_newline = text.endswith("\n")
+    if fast is None:
+        fast = len(text) >= FAST_PATH_MIN_CHARS
+    table = _read_fast(text, relpath) if fast else None
+    if table is None:
+        table, problems = _read_exact(text, relpath)
+        if table is None:
+            return None, problems
+    table.bom, table.crlf, table.final_newline = bom, crlf, final_newline
+    return table, []
+
+
+def _header_problem(header: list[str], relpath: str) -> Problem | None:
+    if len(header) == 1:
+        for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+            if sep in header[0]:
+                return Problem(relpath, 1, "", f"columns are separated by {name}; they must be separated by ',' "
+                                               "(save as comma-separated CSV)")
+    if all(h == "" for h in header):
+        return Problem(relpath, 1, "", "line 1 must be the header (column names), but it is empty")
+    return None
+
+
+def _read_exact(text: str, relpath: str) -> tuple[RawTable | None, list[Problem]]:
+    reader = csv.reader(io.StringIO(text), strict=True)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    end = 0
+    try:
+        for rec in reader:
+            records.append(rec)
+            starts.append(end + 1)
+            end = reader.line_num
+    except csv.Error as exc:
+        start = end + 1
+        msg = str(exc)
+        if "unexpected end of data" in msg:
+            message = (f"unterminated quoted field: a '\"' opened in the record starting on line {start} is never "
+                       "closed (close it, or double a '\"' inside a quoted cell)")
+        elif "field limit" in msg:
+            message = (f"a cell is longer than {csv.field_size_limit()} characters (is a closing '\"' missing?)")
+        elif "expected after" in msg:
+            start = reader.line_num
+            message = ("stray '\"': a quoted cell must end with '\"' right before ',' or the line end; write a "
+                       "'\"' inside a quoted cell as '\"\"'")
+        else:
+            message = f"cannot be parsed as CSV ({msg})"
+        return None, [Problem(relpath, start, "", message)]
+    if not records:
+        return None, [Problem(relpath, 1, "", "is empty; it needs at least the header line")]
+    header = records[0]
+    if (problem := _header_problem(header, relpath)) is not None:
+        return None, [problem]
+    k = len(header)
+    good: list[list[str]] = []
+    good_lines: list[int] = []
+    blank: list[int] = []
+    ragged: list[tuple[int, int]] = []
+    for rec, start in zip(records[1:], starts[1:], strict=True):
+        if not rec:
+            blank.append(start)
+        elif len(rec) != k:
+            ragged.append((start, len(rec)))
+        else:
+            good.append(rec)
+            good_lines.append(start)
+    # Minimal quoting: re-serialise each record and compare with its raw text.
+    raw_lines = text.split("\n")
+    bad_quoting = []
+    header_end = starts[1] - 1 if len(starts) > 1 else len(raw_lines)
+    if _serialise(header) != "\n".join(raw_lines[0:header_end]):
+        bad_quoting.append(1)
+    bounds = [*starts[1:], end + 1]
+    for rec, start, stop in zip(records[1:], starts[1:], bounds[1:], strict=True):
+        if rec and _serialise(rec) != "\n".join(raw_lines[start - 1 : stop - 1]):
+            bad_quoting.append(start)
+    columns = [np.array(col, dtype=object) for col in zip(*good, strict=True)] if good else [
+        np.empty(0, dtype=object) for _ in header
+    ]
+    table = RawTable(relpath, header, columns, np.array(good_lines, dtype=np.int64), blank_lines=blank,
+                     ragged=ragged, bad_quoting=bad_quoting)
+    return table, []
+
+
+def _serialise(row: Sequence[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    return buf.getvalue()[:-1]
+
+
+def _read_fast(text: str, relpath: str) -> RawTable | None:
+    """Vectorised parse of a large well-formed file; ``None`` whenever the exact path must decide."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pd.read_csv(io.StringIO(text), header=None, dtype=object, na_filter=False,
+                                keep_default_na=False, skip_blank_lines=True, engine="c")
+    except Exception:  # noqa: BLE001 - any parser complaint: let the exact path explain it
+        return None
+    k = frame.shape[1]
+    if k < 2 or len(frame) < 2:
+        return None
+    arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    header = [str(v) for v in (a[0] for a in arrays)]
+    if _header_problem(header, relpath) is not None:
+        return None
+    columns = [a[1:] for a in arrays]
+    n = len(columns[0])
+    exp_commas = (n + 1) * (k - 1)
+    exp_quotes = 0
+    exp_newlines = n + 1 if text.endswith("\n") else n
+    per_record_nl = np.zeros(n, dtype=np.int64)
+    for j, col in enumerate(columns):
+        if not all(isinstance(v, str) for v in (header[j],)):
+            return None
+        codes, uniques = pd.factorize(col)
+        if len(codes) and codes.min() < 0:
+            return None
+        uniq = list(uniques)
+        if not all(isinstance(u, str) for u in uniq):
+            return None
+        commas = np.fromiter((u.count(",") for u in uniq), dtype=np.int64, count=len(uniq))
+        quotes = np.fromiter(
+            (2 + 2 * u.count('"') if any(c in u for c in _NEEDS_QUOTES) else 0 for u in uniq),
+            dtype=np.int64, count=len(uniq))
+        nls = np.fromiter((u.count("\n") for u in uniq), dtype=np.int64, count=len(uniq))
+        counts = np.bincount(codes, minlength=len(uniq))
+        exp_commas += int(commas @ counts)
+        exp_quotes += int(quotes @ counts)
+        if nls.any():
+            per_record_nl += nls[codes]
+        h = header[j]
+        exp_commas += h.count(",")
+        exp_newlines += h.count("\n")
+        if any(c in h for c in _NEEDS_QUOTES):
+            exp_quotes += 2 + 2 * h.count('"')
+    exp_newlines += int(per_record_nl.sum())
+    if (text.count(",") != exp_commas or text.count('"') != exp_quotes
+            or text.count("\n") != exp_newlines):
+        return None
+    header_lines = sum(h.count("\n") for h in header)
+    lines = 2 + header_lines + np.arange(n, dtype=np.int64)
+    if per_record_nl.any():
+        lines += np.concatenate([[0], np.cumsum(per_record_nl)[:-1]])
+    return RawTable(relpath, header, columns, lines, fast=True)
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def to_csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """CSV text in canonical dialect: ',' separated, minimal quoting, LF line endings, final newline."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def canonical_text(table: RawTable, fields: Sequence[dict], primary_key: Sequence[str]) -> tuple[
+        str | None, list[Problem]]:
+    """The canonical text of ``table`` under a Table Schema's ``fields`` and ``primary_key``, or ``None`` and
+    the problems that make rewriting unsafe (ragged rows, missing/unknown/duplicated columns, cells of a
+    numeric column that are not numbers)."""
+    names = [f["name"] for f in fields]
+    problems: list[Problem] = []
+    for line, n in table.ragged:
+        problems.append(Problem(table.path, line, "", f"row has {n} fields but the header has "
+                                                      f"{len(table.header)}; fix it by hand"))
+    seen: dict[str, int] = {}
+    for j, name in enumerate(table.header):
+        if name in seen:
+            problems.append(Problem(table.path, 1, name, f"column '{name}' appears more than once in the header"))
+        seen.setdefault(name, j)
+    for name in table.header:
+        if name not in names:
+            problems.append(Problem(table.path, 1, name, f"unknown column '{name}' (not in datapackage.json); "
+                                                         "rename or remove it"))
+    for name in names:
+        if name not in seen:
+            problems.append(Problem(table.path, 1, name, f"column '{name}' is missing from the header"))
+    if problems:
+        return None, problems
+    cols: list[np.ndarray] = []
+    for f in fields:
+        col = table.columns[seen[f["name"]]]
+        codes, uniques = pd.factorize(col)
+        kind = f.get("type", "string")
+        out = []
+        for u in uniques:
+            s = u.strip()
+            if kind in ("integer", "number") and s:
+                c = canonical_number(s, integer=kind == "integer")
+                if c is None:
+                    bad = np.flatnonzero(col == u)
+                    for i in bad[:20]:
+                        problems.append(Problem(table.path, int(table.lines[i]), f["name"],
+                                                f"{u!r} is not {'an integer' if kind == 'integer' else 'a number'};"
+                                                " fix it by hand"))
+                    c = s
+                s = c
+            out.append(s)
+        cols.append(np.array(out, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object))
+    if problems:
+        return None, sorted(problems)
+    order = _sort_order(cols, [names.index(k) for k in primary_key if k in names],
+                        [fields[names.index(k)].get("type", "string") for k in primary_key if k in names])
+    rows = zip(*(c[order] for c in cols), strict=True) if len(order) else iter(())
+    return to_csv_text(names, rows), []
+
+
+def _sort_order(cols: list[np.ndarray], key_idx: list[int], kinds: list[str]) -> np.ndarray:
+    n = len(cols[0]) if cols else 0
+    if not key_idx or n == 0:
+        return np.arange(n)
+    keys = []
+    for j, kind in zip(key_idx, kinds, strict=True):
+        if kind in ("integer", "number"):
+            keys.append([Decimal(v) if v else Decimal("-Infinity") for v in cols[j]])
+        else:
+            keys.append(list(cols[j]))
+    return np.array(sorted(range(n), key=lambda i: tuple(k[i] for k in keys)), dtype=np.int64)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` atomically: a temporary file in the same directory, flushed and
+    fsynced, then ``os.replace``. The file's permissions are kept."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
