@@ -1,0 +1,230 @@
+"""Sphinx extension of the living review (loaded by ``_config.yml`` → ``sphinx.extra_extensions``).
+
+What it does, at build time, so nothing is typed by hand:
+
+* **Data version.** Reads ``version`` from ``data/datapackage.json`` and makes it available as
+
+  - ``{{ data_version }}`` in MyST pages (a ``myst_substitutions`` entry; ``substitution`` is enabled in
+    ``_config.yml``), and ``|data_version|`` in reStructuredText (``rst_epilog``);
+  - ``data_version`` in the HTML template context, and in the HTML title
+    (``"<title> · data v1.0.0"``);
+  - ``{{ data_created }}`` / ``|data_created|``: the ``created`` date of the data package.
+
+  Changing the version changes a configuration value, so Sphinx re-reads every page (a data release is the
+  one case where every page, including those not using the data, shows a new number).
+
+* **Never stale.** Every page whose source imports ``livingreview`` (``import livingreview`` or
+  ``from livingreview ...`` at the start of a line; or front matter ``livingreview: data``) gets
+  ``data/*``, ``references.bib`` and ``src/livingreview/*.py`` registered as Sphinx dependencies
+  (``env.note_dependency``). Sphinx re-reads a page when a dependency is newer than the time the page was
+  last read, and ``execute_notebooks: force`` makes myst-nb execute every page it re-reads. jupyter-cache
+  is deliberately not used: it keys on the code of a page, not on the data the code reads, so it would
+  serve stale outputs. Pages that do not import ``livingreview`` are neither re-read nor re-executed after a
+  data change. A new or deleted dependency file (e.g. a new ``src/livingreview/*.py``) re-reads all data
+  pages too (``env-get-outdated``).
+
+* **Offline charts.** Writes the Vega + Vega-Lite + vega-embed bundle returned by
+  ``vl_convert.javascript_bundle()`` to ``_static/vega-bundle.js`` of the build, once (it is ~900 kB; it is
+  regenerated only when vl-convert's version changes). ``vl_convert`` returns a classic script (no
+  ``import``/``export``) that assigns ``window.vegaEmbed``/``vega``/``vegaLite``; it is wrapped in a
+  function so its minified top-level ``const`` names cannot clash with other scripts' globals, and loaded
+  (``defer``) only by pages that contain a chart, before ``livingreview-charts.js`` which embeds every
+  ``figure.lr-figure``. ``file://`` pages work because no ES module is involved.
+
+* **Nothing from the internet.** Every ``<script>``/``<link>`` that Sphinx or the theme would load from
+  an absolute ``http(s)://`` or protocol-relative URL is removed from the page and reported as a warning
+  (so ``-W`` fails the build); MathJax is only ever loaded from a local path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from livingreview.data import BIBFILE, DATA_DIR, find_root, load_package
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path("book") / "_static"
+BUNDLE_NAME = "vega-bundle.js"
+CHART_JS = "livingreview-charts.js"
+TABLE_JS = "livingreview-tables.js"
+CSS = "livingreview.css"
+#: a page uses the data when a line of its source imports livingreview, or its front matter says so
+_USES_DATA = re.compile(r"^\s*(?:from\s+livingreview\b|import\s+livingreview\b)|^livingreview:\s*data\s*$", re.M)
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+# Attributes of the build environment (pickled with it between builds).
+_ENV_DATA_DOCS = "livingreview_data_docs"
+_ENV_DEP_SET = "livingreview_dependency_set"
+
+
+def _root(app: Sphinx) -> Path:
+    return find_root(app.srcdir)
+
+
+def dependency_files(root: Path) -> list[Path]:
+    """The files whose change must re-execute every page that uses the data."""
+    files = [p for p in sorted((root / DATA_DIR).iterdir()) if p.is_file() and not p.name.startswith(".")]
+    files += [root / BIBFILE]
+    files += sorted((root / "src" / "livingreview").glob("*.py"))
+    return [p for p in files if p.is_file()]
+
+
+def uses_data(source: str) -> bool:
+    return bool(_USES_DATA.search(source))
+
+
+# --- configuration -----------------------------------------------------------------------------------
+
+
+def _config_inited(app: Sphinx, config: Any) -> None:
+    root = _root(app)
+    package = load_package(root)
+    version = str(package["version"])
+    created = str(package.get("created", ""))
+    subs = dict(config.myst_substitutions or {}) if hasattr(config, "myst_substitutions") else {}
+    subs.update({"data_version": version, "data_created": created})
+    config.myst_substitutions = subs
+    epilog = f"\n.. |data_version| replace:: {version}\n.. |data_created| replace:: {created}\n"
+    config.rst_epilog = (config.rst_epilog or "") + epilog
+    config.html_context = {**(config.html_context or {}), "data_version": version, "data_created": created}
+    base = config.html_title or config.project or "Living review"
+    if "data v" not in base:
+        config.html_title = f"{base} · data v{version}"
+    static = str((root / STATIC_DIR).resolve())
+    if static not in [str(Path(app.confdir, p).resolve()) for p in config.html_static_path]:
+        config.html_static_path = [*config.html_static_path, static]
+    # MathJax: never from a CDN. _config.yml points mathjax_path at a local file that does not exist yet;
+    # _html_page_context fails the build (warning + -W) on any page that has math.
+    if _REMOTE.match(getattr(config, "mathjax_path", "") or ""):
+        config.mathjax_path = "mathjax/tex-chtml.js"
+
+
+# --- staleness ---------------------------------------------------------------------------------------
+
+
+def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    env = app.env
+    data_docs: set[str] = getattr(env, _ENV_DATA_DOCS, set())
+    if uses_data(source[0]):
+        data_docs.add(docname)
+        srcdir = Path(app.srcdir).resolve()
+        for path in dependency_files(_root(app)):
+            try:
+                env.note_dependency(str(path.resolve().relative_to(srcdir)))
+            except ValueError:
+                env.note_dependency(str(path.resolve()))
+    else:
+        data_docs.discard(docname)
+    setattr(env, _ENV_DATA_DOCS, data_docs)
+
+
+def _dependency_set(app: Sphinx) -> str:
+    names = "\n".join(str(p) for p in dependency_files(_root(app)))
+    return hashlib.sha256(names.encode()).hexdigest()
+
+
+def _env_get_outdated(app: Sphinx, env: Any, added: set, changed: set, removed: set) -> list[str]:
+    current = _dependency_set(app)
+    previous = getattr(env, _ENV_DEP_SET, None)
+    env.livingreview_dependency_set = current
+    if previous is not None and previous != current:
+        docs = sorted(d for d in getattr(env, _ENV_DATA_DOCS, set()) if d in env.found_docs)
+        logger.info("[livingreview] dependency files added or removed: re-reading %d data page(s)", len(docs))
+        return docs
+    return []
+
+
+def _env_purge_doc(app: Sphinx, env: Any, docname: str) -> None:
+    getattr(env, _ENV_DATA_DOCS, set()).discard(docname)
+
+
+def _env_merge_info(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    mine: set[str] = getattr(env, _ENV_DATA_DOCS, set())
+    mine |= getattr(other, _ENV_DATA_DOCS, set()) & set(docnames)
+    setattr(env, _ENV_DATA_DOCS, mine)
+
+
+# --- static assets -----------------------------------------------------------------------------------
+
+
+def _builder_inited(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    app.add_css_file(CSS)
+    app.add_js_file(TABLE_JS, loading_method="defer")
+
+
+def _html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    body = context.get("body", "") or ""
+    if 'class="lr-figure' in body:
+        # per-page: only pages with a chart download the (cached) Vega bundle
+        app.add_js_file(BUNDLE_NAME, loading_method="defer", priority=900)
+        app.add_js_file(CHART_JS, loading_method="defer", priority=901)
+    math = app.env.get_domain("math")
+    if hasattr(math, "has_equations") and math.has_equations(pagename):
+        logger.warning(
+            "[livingreview] page %s contains math, but MathJax is not available offline; vendor it into "
+            "book/_static or remove the math",
+            pagename,
+            type="livingreview",
+            subtype="math",
+        )
+    for key in ("script_files", "css_files"):
+        kept = []
+        for asset in context.get(key, []):
+            url = getattr(asset, "filename", asset)
+            if isinstance(url, str) and _REMOTE.match(url):
+                logger.warning(
+                    "[livingreview] removed remote asset %s from page %s (the book must work offline)",
+                    url,
+                    pagename,
+                    type="livingreview",
+                    subtype="remote",
+                )
+                continue
+            kept.append(asset)
+        context[key] = kept
+
+
+def vega_bundle() -> str:
+    """The Vega/Vega-Lite/vega-embed bundle as a classic script, wrapped so it defines only window globals."""
+    import vl_convert
+
+    code = vl_convert.javascript_bundle()
+    if re.search(r"^\s*(?:import|export)\s", code, re.M):  # pragma: no cover - guards a vl-convert change
+        raise RuntimeError("vl_convert.javascript_bundle() returned an ES module; expected a classic script")
+    return f"/* Vega, Vega-Lite, vega-embed: vl-convert {vl_convert.__version__} */\n(function(){{\n{code}\n}})();\n"
+
+
+def _write_bundle(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    import vl_convert
+
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    target = static / BUNDLE_NAME
+    marker = static / (BUNDLE_NAME + ".version")
+    version = f"vl-convert {vl_convert.__version__}"
+    if target.is_file() and marker.is_file() and marker.read_text() == version:
+        return
+    target.write_text(vega_bundle(), encoding="utf-8")
+    marker.write_text(version)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", _config_inited, priority=900)
+    app.connect("source-read", _source_read)
+    app.connect("env-get-outdated", _env_get_outdated)
+    app.connect("env-purge-doc", _env_purge_doc)
+    app.connect("env-merge-info", _env_merge_info)
+    app.connect("builder-inited", _builder_inited)
+    app.connect("html-page-context", _html_page_context)
+    app.connect("build-finished", _write_bundle)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
