@@ -560,3 +560,179 @@ def subgroup_frame(cases: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+CHANGELOG_HEADING = re.compile(r"^## (?P<version>\S+) — (?P<date>\d{4}-\d{2}-\d{2})\s*$", re.M)
+
+
+def latest_change(changelog_text: str) -> tuple[str, str]:
+    """Version and date of the newest entry of ``data/CHANGELOG.md`` (entries are newest first)."""
+    match = CHANGELOG_HEADING.search(changelog_text)
+    if match is None:
+        raise ValueError("data/CHANGELOG.md has no '## <version> — <YYYY-MM-DD>' entry")
+    return match["version"], match["date"]
+
+
+class Review:
+    """Numbers and tables across the five diseases: the landing page and the synthesis."""
+
+    def __init__(self, data: Data | None = None):
+        self.data = data or Data.load()
+        self.chapters = {d: Chapter(d, self.data) for d in DISEASES}
+
+    def summary_frame(self) -> pd.DataFrame:
+        rows = []
+        for disease, ch in self.chapters.items():
+            n = ch.numbers()
+            rows.append(
+                {
+                    "Disease": ch.name,
+                    "Reports": n["reports"],
+                    "Patients": n["patients"],
+                    "Patients with a response outcome": n["evaluable"],
+                    "Responders": n["responders"] if n["evaluable"] else pd.NA,
+                    "Crude response (exact 95 % CI)": (
+                        f"{n['crude']} ({n['crude_ci']})" if n["evaluable"] else "no per-patient response"
+                    ),
+                    "Pooled response (95 % CI)": n["pooled"],
+                    "Method": ch.pooled.method,
+                    "Chapter": f"{disease.lower()}.html",
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def numbers(self) -> dict[str, object]:
+        c = self.data.cases
+        version, date = latest_change((self.data.root / "data" / "CHANGELOG.md").read_text(encoding="utf-8"))
+        return {
+            "diseases": len(DISEASES),
+            "reports": int(c["source"].nunique()),
+            "patients": int(c["n_patients"].sum()),
+            "case_groups": len(c),
+            "outcome_measures": len(self.data.outcomes),
+            "first_year": int(c["year"].min()),
+            "last_year": int(c["year"].max()),
+            "data_version": Text(self.data.version),
+            "changelog_version": Text(version),
+            "last_change": Text(date),
+            "claims": len(self.data.claims),
+        }
+
+    def glue(self) -> None:
+        from myst_nb import glue
+
+        for key, value in self.numbers().items():
+            glue(f"review_{key}", value, display=False)
+
+    def summary_table(self) -> tables.Table:
+        frame = self.summary_frame()
+        return tables.show(
+            frame.drop(columns=["Chapter", "Method"]),
+            caption=f"Evidence by disease (data version {self.data.version})",
+        )
+
+    def regimen_table(self) -> tables.Table:
+        c = self.data.cases
+        frame = pd.DataFrame(
+            {
+                "Disease": c["disease"],
+                "Report": c["source"],
+                "Subgroup": c["subtype"],
+                "Patients": c["n_patients"],
+                "Dose per cycle (g/kg)": _ranges(c, "dose_g_kg"),
+                "Days per cycle": _ranges(c, "days_per_cycle"),
+                "Daily dose group": regimens.daily_dose_group(c),
+                "Interval (weeks)": _ranges(c, "interval_weeks"),
+            }
+        ).sort_values(["Disease", "Report"], kind="stable")
+        return tables.show(
+            frame, caption="IVIG regimens by case group, all diseases", link_column="Report",
+            link_text=citations.label,
+        )
+
+    def safety_frame(self) -> pd.DataFrame:
+        rows = []
+        for ch in self.chapters.values():
+            c = ch.cases
+            named = c["adverse_events"].dropna()
+            terms = sorted({t.strip() for text in named[named != "none"] for t in text.split(",")})
+            n = ch.numbers()
+            rows.append(
+                {
+                    "Disease": ch.name,
+                    "Reports": n["reports"],
+                    "Reports naming adverse events": n["ae_reports"],
+                    "Reports stating none": n["ae_none_reports"],
+                    "Reports silent on safety": n["ae_unreported_reports"],
+                    "Patients with a serious adverse event": c["n_serious_adverse_events"].sum(min_count=1),
+                    "Events named": ", ".join(terms) or pd.NA,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def safety_table(self) -> tables.Table:
+        return tables.show(self.safety_frame(), caption="Adverse events by disease")
+
+    def steroid_table(self) -> tables.Table:
+        frame = steroid_frame(self.data.cases, self.data.outcomes)
+        disease = self.data.cases.drop_duplicates("source").set_index("source")["disease"]
+        frame.insert(0, "Disease", frame["Report"].map(disease))
+        return tables.show(
+            frame, caption="Corticosteroid doses before and after IVIG, all diseases", link_column="Report",
+            link_text=citations.label,
+        )
+
+    def claims_table(self) -> tables.Table:
+        checked = check_claims(self.data.cases, self.data.outcomes, self.data.claims)
+        status = checked["agrees"].map({True: "agrees", False: "differs"}).fillna("not checkable")
+        frame = (
+            checked.assign(Check=status)
+            .groupby(["source", "Check"]).size().unstack(fill_value=0).reset_index()
+            .rename(columns={"source": "Document"})
+        )
+        return tables.show(
+            frame, caption="Totals stated by the source documents, checked against the data",
+            link_column="Document", link_text=citations.label,
+        )
+
+    def regimen_chart(self):
+        return charts.regimens(self.data.cases)
+
+    def accumulation_chart(self):
+        return charts.accumulation(self.data.cases)
+
+
+def data_dictionary(root: str | Path | None = None) -> list[tables.Table]:
+    """One table per resource of ``datapackage.json``: every field with its type, rules and description."""
+    from livingreview.data import load_package
+
+    package = load_package(find_root(root or Path.cwd()))
+    out = []
+    for res in package["resources"]:
+        rows = []
+        for field in res["schema"]["fields"]:
+            rules = dict(field.get("constraints", {}))
+            required = rules.pop("required", False)
+            rows.append(
+                {
+                    "Field": field["name"],
+                    "Type": field["type"],
+                    "Required": "yes" if required else "",
+                    "Rules": "; ".join(_rule_text(k, v) for k, v in rules.items()) or pd.NA,
+                    "Description": field["description"],
+                }
+            )
+        caption = f"{res['path']} — {res['title']}. {res['description']}"
+        out.append(tables.show(pd.DataFrame(rows), caption=caption, sortable=False))
+    return out
+
+
+def _rule_text(name: str, value: object) -> str:
+    if name == "enum":
+        return "one of " + ", ".join(map(str, value))
+    labels = {"minimum": "≥", "maximum": "≤", "minLength": "length ≥", "maxLength": "length ≤"}
+    if name in labels:
+        return f"{labels[name]} {value}"
+    if name == "unique":
+        return "unique"
+    return f"{name} {value}"
