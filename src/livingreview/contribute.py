@@ -43,6 +43,8 @@ PROMPT_FIRST = {
     "cases": ("disease", "source", "via", "case_id"),
     "outcomes": ("source", "case_id", "domain", "measure", "timepoint", "outcome_id"),
 }
+#: fields every row of one source shares (the validator insists); prompts propose the source's value
+SOURCE_LEVEL = ("via", "design", "country", "year")
 ID_FIELD = {"cases": "case_id", "outcomes": "outcome_id"}
 #: unit of a field, derived from its name (the schema's descriptions say the same in words)
 _UNITS = (
@@ -212,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
 def _stdin_is_tty() -> bool:
     try:
         return sys.stdin is not None and sys.stdin.isatty()
-    except (AttributeError, ValueError):
+    except (AttributeError, ValueError, OSError):
         return False
 
 
@@ -432,6 +434,13 @@ class Adder:
         if not (disease and source and measure and timepoint):
             return None
         return f"{disease}-{source}-{measure}-{timepoint}"
+
+    def source_default(self, name: str, values: dict[str, str]) -> str | None:
+        """For report-level fields (design, country, year, via), the value the source's other rows have."""
+        if self.resource_name != "cases" or name not in SOURCE_LEVEL:
+            return None
+        known = [r.get(name, "") for r in self.rows if r.get("source") == values.get("source")]
+        return known[0] if known and known[0] else None
 
     def _disease_of_source(self, source: str) -> str:
         try:
@@ -671,7 +680,7 @@ class Adder:
         unit = unit_of(name)
         if unit and spec.get("type") in ("integer", "number"):
             self.say(f"  Unit: {unit}")
-        default = self.next_id(values) if name == ID_FIELD[self.resource_name] else None
+        default = self.next_id(values) if name == ID_FIELD[self.resource_name] else self.source_default(name, values)
         if reason:
             self.say(f"  ✗ {reason}")
         while True:

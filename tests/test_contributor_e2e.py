@@ -1,0 +1,422 @@
+"""Shared helpers of the contributor tests: a throw-away git repository holding the data package."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from livingreview.cli import main
+from livingreview.release import export_tree
+
+ROOT = Path(__file__).resolve().parents[1]
+WATCHED = ("data/cases.csv", "data/outcomes.csv", "data/datapackage.json", "data/CHANGELOG.md", "references.bib")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.org", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def make_repo(tmp: Path) -> Path:
+    """data/, references.bib and CITATION.cff as committed in this repository, committed on a fresh 'main'."""
+    repo = tmp / "repo"
+    repo.mkdir()
+    export_tree(ROOT, "HEAD", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    return repo
+
+
+def snapshot(repo: Path) -> dict[str, bytes]:
+    return {name: (repo / name).read_bytes() for name in WATCHED if (repo / name).exists()}
+
+
+def cli(repo: Path, *args: str, capsys=None) -> tuple[int, str, str]:
+    code = main(["--root", str(repo), *args])
+    out, err = capsys.readouterr() if capsys is not None else ("", "")
+    return code, out, err
+
+
+CASE = {
+    "disease": "LV",
+    "source": "mustermann2024",
+    "locator": "Table 1 row 2; p. 3",
+    "design": "case_report",
+    "country": "Germany",
+    "year": "2024",
+    "n-patients": "1",
+    "n-male": "0",
+    "n-female": "1",
+    "age-stat": "value",
+    "age-years": "52",
+    "regimen-text": "2 g/kg over 5 days every 4 weeks, 6 cycles",
+    "dose-g-kg-min": "2",
+    "dose-g-kg-max": "2",
+    "n-responders": "1",
+}
+BIB = {
+    "bib-key": "mustermann2024",
+    "bib-authors": "Mustermann, Erika and Musterfrau, Max",
+    "bib-title": "Intravenous immunoglobulin for livedoid vasculopathy",
+    "bib-journal": "Journal of Examples",
+    "bib-year": "2024",
+    "bib-volume": "12",
+    "bib-pages": "1--4",
+}
+
+
+def flags(values: dict[str, str]) -> list[str]:
+    out = []
+    for key, value in values.items():
+        out += [f"--{key}", value]
+    return out
+
+
+# ============================================================================================
+# A contributor, end to end, in a temporary git repository
+
+
+import os  # noqa: E402
+import pty  # noqa: E402
+import select  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def repo(tmp_path):
+    return make_repo(tmp_path)
+
+
+def test_flags_add_diff_bump_release(repo, capsys):
+    before = snapshot(repo)
+    code, out, err = cli(repo, "add", "--no-input", *flags(CASE), *flags(BIB), capsys=capsys)
+    assert code == 0, err
+    assert "LV-mustermann2024-01" in out
+    # the git diff is just the new line and the new entry
+    diff = git(repo, "diff", "--numstat")
+    assert sorted(diff.split()) == sorted("1 0 data/cases.csv 8 0 references.bib".split())
+    assert snapshot(repo)["data/outcomes.csv"] == before["data/outcomes.csv"]
+
+    # the report against the base commit
+    code, out, err = cli(repo, "diff", "main", capsys=capsys)
+    assert code == 0, err
+    assert "| `LV-mustermann2024-01` | `LV` | `mustermann2024` | `1` | `1` |" in out
+    assert "added `mustermann2024`" in out
+    lv = next(line for line in out.splitlines() if line.startswith("| **LV**"))
+    assert "80 → 81 ↑" in lv  # patients before -> after
+    assert lv.count("→") == 4  # reports, patients, responders and the pooled estimate changed
+    assert "%" in lv.split("|")[5]
+    assert "needs a **minor** bump" in out
+
+    # check-release: not bumped yet
+    code, out, err = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 1 and "set it to 1.1.0" in out
+    # a wrong bump
+    _set_version(repo, "1.2.0")
+    code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 1 and "needs exactly 1.1.0" in out
+    _set_version(repo, "1.0.1")
+    code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 1 and "is a patch bump" in out
+    # the right bump, but no changelog entry and an old CITATION.cff
+    _set_version(repo, "1.1.0")
+    code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 1 and "CHANGELOG.md" in out and "CITATION.cff" in out
+    _add_changelog(repo, "1.1.0")
+    _set_citation(repo, "1.1.0")
+    code, out, err = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 0, out + err
+    assert "ok (data version 1.1.0)" in out
+    code, out, _ = cli(repo, "diff", "main", "--output", str(repo / "report.md"), capsys=capsys)
+    assert code == 0 and "1.0.0 → 1.1.0" in out
+    assert (repo / "report.md").read_text(encoding="utf-8") == out
+
+
+def _set_version(repo, version):
+    path = repo / "data" / "datapackage.json"
+    text = path.read_text(encoding="utf-8")
+    import re
+
+    path.write_text(re.sub(r'"version": "[^"]+"', f'"version": "{version}"', text, count=1), encoding="utf-8")
+
+
+def _add_changelog(repo, version, date="2026-11-23"):
+    path = repo / "data" / "CHANGELOG.md"
+    text = path.read_text(encoding="utf-8")
+    head, sep, rest = text.partition("\n## ")
+    path.write_text(f"{head}\n## {version} — {date}\n\n- Added a case.\n{sep}{rest}", encoding="utf-8")
+
+
+def _set_citation(repo, version):
+    path = repo / "CITATION.cff"
+    import re
+
+    path.write_text(re.sub(r"(?m)^version: .*$", f"version: {version}", path.read_text(encoding="utf-8")))
+
+
+def test_no_data_change_needs_no_bump_and_a_bump_alone_is_an_error(repo, capsys):
+    code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 0 and "no data change" in out
+    _set_version(repo, "1.0.1")
+    code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 1 and "revert the version to 1.0.0" in out
+
+
+def test_correction_needs_a_patch_and_schema_change_a_major(repo, capsys):
+    path = repo / "data" / "cases.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("India", "Nepal", 1), encoding="utf-8")
+    code, out, _ = cli(repo, "diff", "main", capsys=capsys)
+    assert "| `CLE-singh2020-01` | `country` | `India` → `Nepal` |" in out
+    _set_version(repo, "1.1.0")
+    code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 1 and "is a minor bump" in out and "needs exactly 1.0.1" in out
+    desc = repo / "data" / "datapackage.json"
+    desc.write_text(desc.read_text(encoding="utf-8").replace('"maxLength": 60', '"maxLength": 80', 1))
+    code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
+    assert code == 1 and "needs exactly 2.0.0" in out and "schema changed" in out
+
+
+BAD_FLAGS = {
+    "wrong enum": ({"disease": "XYZ"}, "is not one of LCV, CLE, LV, SSc, SjS"),
+    "enum of design": ({"design": "anecdote"}, "is not one of case_report"),
+    "non-number": ({"n-patients": "two"}, "'two' is not an integer"),
+    "decimal comma": ({"dose-g-kg-min": "0,4"}, "decimal separator"),
+    "negative": ({"n-male": "-1"}, "below the minimum 0"),
+    "zero patients": ({"n-patients": "0"}, "below the minimum 1"),
+    "year range": ({"year": "1800"}, "below the minimum 1950"),
+    "responders > patients": ({"n-responders": "3"}, "responders cannot exceed patients"),
+    "age without age_stat": ({"age-stat": ""}, "age_stat must say"),
+    "bad case_id": ({"case-id": "lv-1"}, "does not match the pattern"),
+    "duplicate case_id": ({"case-id": "LV-kofler2021-01"}, "already exists"),
+    "unknown source": ({"source": "nobody2020"}, "'nobody2020' is not a key in references.bib"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FLAGS, ids=list(BAD_FLAGS))
+def test_every_bad_flag_is_refused_and_nothing_changes(repo, capsys, case):
+    change, expected = BAD_FLAGS[case]
+    before = snapshot(repo)
+    values = {**CASE, **change}
+    bib = BIB if "source" not in change else {}
+    code, out, err = cli(repo, "add", "--no-input", *flags(values), *flags(bib), capsys=capsys)
+    assert code == 1
+    assert expected in err
+    assert "Traceback" not in out + err
+    assert err.startswith("livingreview add:")
+    assert snapshot(repo) == before
+
+
+BAD_BIB = {
+    "malformed bibtex": (["--bibtex", "@article{mustermann2024, title={unclosed"], "cannot parse"),
+    "two entries": (["--bibtex", "@article{a2020,title={x},author={y},year={2020}}\n@misc{b2021,title={x}}"],
+                    "exactly one BibTeX entry"),
+    "bibtex without author": (["--bibtex", "@article{mustermann2024, title={T}, year={2024}, journal={J}}"],
+                              "lacks author"),
+    "bad bib key": (["--bib-key", "Mustermann2024", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
+                    "firstauthorYEAR"),
+    "key without year": (["--bib-key", "mustermann2023", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
+                         "must end with the year 2024"),
+    "manual record incomplete": (["--bib-key", "mustermann2024", "--bib-title", "T"], "needs --bib-authors"),
+    "existing key": (["--bib-key", "kofler2021", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
+                     "must end with the year"),
+    "missing bibtex file": (["--bibtex-file", "/nonexistent/x.bib"], "--bibtex-file"),
+    "two ways at once": (["--bibtex", "@article{x2020,}", "--bib-key", "x2020"], "one way"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BIB, ids=list(BAD_BIB))
+def test_every_bad_reference_is_refused_and_nothing_changes(repo, capsys, case):
+    extra, expected = BAD_BIB[case]
+    before = snapshot(repo)
+    code, out, err = cli(repo, "add", "--no-input", *flags(CASE), *extra, capsys=capsys)
+    assert code == 1
+    assert expected in err, err
+    assert "Traceback" not in out + err
+    assert snapshot(repo) == before
+
+
+def test_missing_required_options_fail_without_waiting_for_input(repo, capsys):
+    before = snapshot(repo)
+    code, _, err = cli(repo, "add", "--no-input", "--disease", "LV", capsys=capsys)
+    assert code == 1 and "missing required option(s): --case-id, --source, --locator" in err
+    assert snapshot(repo) == before
+
+
+def test_no_tty_no_hang(repo):
+    """CI has no stdin: the command fails at once instead of prompting."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "livingreview", "--root", str(repo), "add", "--disease", "LV"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert proc.returncode == 1 and "missing required option" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_duplicate_row_except_case_id_is_refused(repo, capsys):
+    from livingreview.release import table_rows
+
+    row = table_rows(repo / "data" / "cases.csv", "data/cases.csv")[0]
+    before = snapshot(repo)
+    values = {k.replace("_", "-"): v for k, v in row.items() if v and k != "case_id"}
+    code, _, err = cli(repo, "add", "--no-input", *flags(values), "--case-id", row["case_id"][:-2] + "09",
+                       capsys=capsys)
+    assert code == 1 and f"repeats {row['case_id']}" in err
+    assert snapshot(repo) == before
+
+
+def test_pasted_bibtex_and_dry_run(repo, capsys):
+    entry = ("@article{mustermann2024,\n author = {Mustermann, Erika},\n title = {IVIG {for} LV},\n"
+             " journal = {J Ex},\n year = {2024},\n pages = {1--2}\n}")
+    before = snapshot(repo)
+    code, out, _ = cli(repo, "add", "--no-input", "--dry-run", *flags(CASE), "--bibtex", entry, capsys=capsys)
+    assert code == 0 and "nothing was written" in out
+    assert snapshot(repo) == before
+    bibfile = repo / "entry.bib"
+    bibfile.write_text(entry, encoding="utf-8")
+    code, out, err = cli(repo, "add", "--no-input", *flags(CASE), "--bibtex-file", str(bibfile), capsys=capsys)
+    assert code == 0, err
+    assert "title   = {IVIG {for} LV}" in (repo / "references.bib").read_text(encoding="utf-8")
+    code, _, err = cli(repo, "validate", capsys=capsys)
+    assert code == 0, err
+
+
+# --------------------------------------------------------------------------------------------
+# interactive: an injected prompt function, and a real pseudo-terminal
+
+
+def scripted(answers):
+    """A prompt function that answers from a list and records the questions."""
+    asked = []
+    it = iter(answers)
+
+    def prompt(text):
+        asked.append(text)
+        try:
+            return next(it)
+        except StopIteration:
+            raise EOFError from None
+
+    prompt.asked = asked
+    return prompt
+
+
+def test_interactive_bad_answers_are_asked_again(repo):
+    import io
+
+    from livingreview.contribute import Adder
+
+    # one bad answer before each good one, for the fields the contributor fills in; empty = unknown for the rest
+    answers = {
+        "disease": ["XX", "lv"],  # wrong enum, then case-insensitive match
+        "source": ["Not A Key", "mustermann2024"],
+        "case_id": ["LV-kofler2021-01"],  # a duplicate id: caught by the whole-row check
+        "locator": ["p", "Table 1; p. 3"],  # too short
+        "design": ["cohort", "case_report"],
+        "year": ["20x4", "2024"],
+        "n_patients": ["-2", "2"],
+        "n_male": ["1.5", "1"],
+        "regimen_text": ["", "2 g/kg monthly"],  # required
+        "n_responders": ["three", "3"],  # 3 > 2 patients: caught by the whole-row check
+    }
+    out = io.StringIO()
+    adder = Adder(repo, out=out)
+    order = adder.prompt_order()
+    script = []
+    for name in order:
+        script += answers.get(name, [""])
+        if name == "source":  # the reference, pasted
+            script += ["@article{mustermann2024, author={Mustermann, E.}, title={T}, journal={J}, year={2024}}", ""]
+    script += ["", "2", "y"]  # whole-row check: case_id ("" takes the proposal), n_responders; confirm
+    prompt = scripted(script)
+    before = snapshot(repo)
+    assert adder.add({}, prompt=prompt) == 0
+    text = out.getvalue()
+    for reason in ("is not one of LCV", "is not an integer", "below the minimum 1", "responders cannot exceed",
+                   "required", "needs at least 3", "already exists"):
+        assert reason in text, reason
+    assert "Allowed values: case_report, case_series" in text
+    assert "Unit: g/kg body weight per cycle" in text
+    assert any(q.startswith("case_id [LV-mustermann2024-01]") for q in prompt.asked)
+    after = snapshot(repo)
+    assert after["data/cases.csv"] != before["data/cases.csv"]
+    assert "LV-mustermann2024-01,LV,,mustermann2024" in after["data/cases.csv"].decode()
+
+
+def test_interactive_eof_and_no_writes(repo):
+    import io
+
+    from livingreview.contribute import Adder
+    from livingreview.errors import UserError
+
+    before = snapshot(repo)
+    with pytest.raises(UserError, match="input ended"):
+        Adder(repo, out=io.StringIO()).add({}, prompt=scripted(["LV", "kofler2021"]))
+    assert snapshot(repo) == before
+    # answering "n" at the confirmation writes nothing either
+    adder = Adder(repo, out=io.StringIO())
+    answers = {"disease": "LV", "source": "kofler2021", "locator": "p. 3", "n_patients": "1",
+               "regimen_text": "2 g/kg", "n_responders": "1"}
+    script = [answers.get(n, "") for n in adder.prompt_order()] + ["n"]
+    assert adder.add({}, prompt=scripted(script)) == 1
+    assert snapshot(repo) == before
+
+
+def _expect(fd, needle, buffer, timeout=30.0):
+    end = time.monotonic() + timeout
+    while needle not in buffer[0]:
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"timed out waiting for {needle!r}; got:\n{buffer[0][-2000:]}")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"process ended before {needle!r}; got:\n{buffer[0][-2000:]}")
+            buffer[0] += chunk.decode("utf-8", "replace")
+    head, _, tail = buffer[0].partition(needle)
+    buffer[0] = tail
+    return head
+
+
+@pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")
+def test_interactive_in_a_real_terminal(repo):
+    from livingreview.contribute import Adder
+
+    order = Adder(repo).prompt_order()
+    answers = {"disease": "LV", "source": "kofler2021", "locator": "Table 9; p. 3", "n_patients": "1",
+               "regimen_text": "2 g/kg monthly", "n_responders": "oops"}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "livingreview", "--root", str(repo), "add"],
+        stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, close_fds=True,
+        env={**os.environ, "TERM": "dumb"},
+    )
+    os.close(slave)
+    buffer = [""]
+    try:
+        for name in order:
+            _expect(master, f"{name}", buffer)
+            _expect(master, ": ", buffer)
+            os.write(master, (answers.get(name, "") + "\n").encode())
+            if name == "n_responders":
+                _expect(master, "is not an integer", buffer)
+                os.write(master, b"1\n")
+        _expect(master, "Write it? [Y/n]", buffer)
+        os.write(master, b"y\n")
+        _expect(master, "Added LV-kofler2021-02 to data/cases.csv", buffer)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert "LV-kofler2021-02" in (repo / "data" / "cases.csv").read_text(encoding="utf-8")
