@@ -318,7 +318,7 @@ def test_interactive_bad_answers_are_asked_again(repo):
         "source": ["Not A Key", "mustermann2024"],
         "case_id": ["LV-kofler2021-01"],  # a duplicate id: caught by the whole-row check
         "locator": ["p", "Table 1; p. 3"],  # too short
-        "design": ["cohort", "case_report"],
+        "design": ["cohort", "case_series"],
         "year": ["20x4", "2024"],
         "n_patients": ["-2", "2"],
         "n_male": ["1.5", "1"],
@@ -342,6 +342,7 @@ def test_interactive_bad_answers_are_asked_again(repo):
                    "required", "needs at least 3", "already exists"):
         assert reason in text, reason
     assert "Allowed values: case_report, case_series" in text
+    assert "try again" in text
     assert "Unit: g/kg body weight per cycle" in text
     assert any(q.startswith("case_id [LV-mustermann2024-01]") for q in prompt.asked)
     after = snapshot(repo)
