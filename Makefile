@@ -22,7 +22,29 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-book: validate
+# --- book (Jupyter Book 1) ---------------------------------------------------------------------------------
+# `make book` validates the data, then builds _build/html unless no input changed since the last successful
+# build (stamp), so a no-change `make book` does not even start jupyter-book. Inside jupyter-book, Sphinx
+# re-reads only changed pages, and livingreview.sphinx_ext makes every page that imports livingreview depend
+# on data/*, references.bib and src/livingreview/*.py, so those pages (and only those) are re-executed.
+BOOK_INPUTS := _config.yml _toc.yml references.bib requirements.txt \
+               $(sort $(wildcard book/*.md book/*.ipynb book/_static/* data/* src/livingreview/*.py))
+BOOK_LIST   := _build/.book-inputs
+BOOK_STAMP  := _build/html/.book-stamp
+# Warnings (missing references with -n, stderr of cells) and cell errors fail the build. The checkout's own
+# src/ comes first on the path, so a copy of the repository builds with its own code.
+BOOK_BUILD  := PYTHONPATH="$(CURDIR)/src$${PYTHONPATH:+:$$PYTHONPATH}" $(BIN)/jupyter-book build . \
+               --builder html --warningiserror --nitpick --keep-going
+# A file removed from the inputs (e.g. a deleted page or data file) must trigger a build too.
+$(shell mkdir -p _build && (echo '$(BOOK_INPUTS)' | cmp -s - $(BOOK_LIST) || echo '$(BOOK_INPUTS)' > $(BOOK_LIST)))
+
+book: validate $(BOOK_STAMP)
+
+# On failure the Sphinx environment is dropped: Sphinx does not repeat the warnings of pages it does not
+# re-read, so an incremental build after a failed one could otherwise pass without fixing anything.
+$(BOOK_STAMP): $(STAMP) $(BOOK_INPUTS) $(BOOK_LIST) | validate
+	@$(BOOK_BUILD) || { rm -rf _build/.doctrees _build/jupyter_execute; exit 1; }
+	@touch $@
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -30,5 +52,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+PORT ?= 8000
+serve: book
+	@echo "Serving _build/html on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
 clean:
-	rm -rf _build
+	rm -rf _build .jupyter_cache

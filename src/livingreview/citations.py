@@ -8,8 +8,8 @@
                           pages and a DOI link
 ``show(keys)``            a displayable list of references (``_repr_html_``) for a page
 
-The bib file is parsed with bibtexparser v2 (through ``livingreview.bib`` when that module provides a
-loader, otherwise by the minimal loader below) and cached per file modification time.
+The bib file is parsed with bibtexparser v2 by ``livingreview.bib.load_bib`` and cached per file
+modification time.
 """
 
 from __future__ import annotations
@@ -63,14 +63,13 @@ def _bib_path(root: str | Path | None) -> Path:
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int) -> dict[str, Reference]:
-    import bibtexparser
+    from livingreview.bib import load_bib
 
-    library = bibtexparser.parse_file(path)
-    refs = {}
-    for entry in library.entries:
-        fields = {f.key.lower(): str(f.value) for f in entry.fields}
-        refs[entry.key] = Reference(entry.key, entry.entry_type.lower(), fields)
-    return refs
+    bib = load_bib(path)
+    return {
+        key: Reference(key, entry.entry_type.lower(), {k.lower(): str(v) for k, v in entry.fields.items()})
+        for key, entry in bib.entries.items()
+    }
 
 
 def references(root: str | Path | None = None) -> dict[str, Reference]:

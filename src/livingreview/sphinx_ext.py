@@ -58,6 +58,8 @@ CSS = "livingreview.css"
 #: a page uses the data when a line of its source imports livingreview, or its front matter says so
 _USES_DATA = re.compile(r"^\s*(?:from\s+livingreview\b|import\s+livingreview\b)|^livingreview:\s*data\s*$", re.M)
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+_REMOTE_IN_TEXT = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/\S*\.(?:m?js|css)\b", re.I)
+_THEBE = re.compile(r"(?:^|/)sphinx-thebe\.(?:js|css)(?:\?|$)")
 # Attributes of the build environment (pickled with it between builds).
 _ENV_DATA_DOCS = "livingreview_data_docs"
 _ENV_DEP_SET = "livingreview_dependency_set"
@@ -82,8 +84,19 @@ def uses_data(source: str) -> bool:
 # --- configuration -----------------------------------------------------------------------------------
 
 
+def _assets_signature(root: Path) -> str:
+    """Hash of this extension and the book's static files: a change rewrites every page (config value with
+    rebuild="html"), since Sphinx would otherwise only rewrite pages whose source changed."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted((root / STATIC_DIR).glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _config_inited(app: Sphinx, config: Any) -> None:
     root = _root(app)
+    config.livingreview_assets = _assets_signature(root)
     package = load_package(root)
     version = str(package["version"])
     created = str(package.get("created", ""))
@@ -153,7 +166,17 @@ def _env_merge_info(app: Sphinx, env: Any, docnames: set[str], other: Any) -> No
 # --- static assets -----------------------------------------------------------------------------------
 
 
+def _disable_thebe(app: Sphinx) -> None:
+    """jupyter-book always loads sphinx_thebe, which puts a loader for thebe from unpkg.com and a Binder
+    configuration into every page even with live code off. The book has no live code: unhook it."""
+    for listeners in app.events.listeners.values():
+        for listener in list(listeners):
+            if getattr(listener.handler, "__module__", "").startswith("sphinx_thebe"):
+                app.disconnect(listener.id)
+
+
 def _builder_inited(app: Sphinx) -> None:
+    _disable_thebe(app)
     if app.builder.format != "html":
         return
     app.add_css_file(CSS)
@@ -179,10 +202,16 @@ def _html_page_context(app: Sphinx, pagename: str, templatename: str, context: d
         kept = []
         for asset in context.get(key, []):
             url = getattr(asset, "filename", asset)
-            if isinstance(url, str) and _REMOTE.match(url):
+            body = (getattr(asset, "attributes", None) or {}).get("body", "") or ""
+            if isinstance(url, str) and _THEBE.search(url):
+                continue  # live code (Thebe) is off: its loader would fetch thebe from unpkg.com
+            if "THEBE_JS_URL" in body:
+                continue
+            remote = _REMOTE.match(url) if isinstance(url, str) else None
+            if remote or _REMOTE_IN_TEXT.search(body):
                 logger.warning(
                     "[livingreview] removed remote asset %s from page %s (the book must work offline)",
-                    url,
+                    url or body[:80],
                     pagename,
                     type="livingreview",
                     subtype="remote",
@@ -209,6 +238,8 @@ def _write_bundle(app: Sphinx, exception: Exception | None) -> None:
 
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
+    for unused in ("sphinx-thebe.js", "sphinx-thebe.css"):  # live code is off (see _disable_thebe)
+        (static / unused).unlink(missing_ok=True)
     target = static / BUNDLE_NAME
     marker = static / (BUNDLE_NAME + ".version")
     version = f"vl-convert {vl_convert.__version__}"
@@ -219,6 +250,7 @@ def _write_bundle(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("livingreview_assets", "", "html", types=[str])
     app.connect("config-inited", _config_inited, priority=900)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _env_get_outdated)
