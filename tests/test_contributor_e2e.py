@@ -9,7 +9,13 @@ from livingreview.cli import main
 from livingreview.release import export_tree
 
 ROOT = Path(__file__).resolve().parents[1]
-WATCHED = ("data/cases.csv", "data/outcomes.csv", "data/datapackage.json", "data/CHANGELOG.md", "references.bib")
+WATCHED = (
+    "data/cases.csv",
+    "data/outcomes.csv",
+    "data/datapackage.json",
+    "data/CHANGELOG.md",
+    "references.bib",
+)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -102,7 +108,7 @@ def test_flags_add_diff_bump_release(repo, capsys):
     assert "LV-mustermann2024-01" in out
     # the git diff is just the new line and the new entry
     diff = git(repo, "diff", "--numstat")
-    assert sorted(diff.split()) == sorted("1 0 data/cases.csv 8 0 references.bib".split())
+    assert sorted(diff.split()) == sorted(["1", "0", "data/cases.csv", "8", "0", "references.bib"])
     assert snapshot(repo)["data/outcomes.csv"] == before["data/outcomes.csv"]
 
     # the report against the base commit
@@ -216,17 +222,27 @@ def test_every_bad_flag_is_refused_and_nothing_changes(repo, capsys, case):
 
 BAD_BIB = {
     "malformed bibtex": (["--bibtex", "@article{mustermann2024, title={unclosed"], "cannot parse"),
-    "two entries": (["--bibtex", "@article{a2020,title={x},author={y},year={2020}}\n@misc{b2021,title={x}}"],
-                    "exactly one BibTeX entry"),
-    "bibtex without author": (["--bibtex", "@article{mustermann2024, title={T}, year={2024}, journal={J}}"],
-                              "lacks author"),
-    "bad bib key": (["--bib-key", "Mustermann2024", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
-                    "firstauthorYEAR"),
-    "key without year": (["--bib-key", "mustermann2023", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
-                         "must end with the year 2024"),
+    "two entries": (
+        ["--bibtex", "@article{a2020,title={x},author={y},year={2020}}\n@misc{b2021,title={x}}"],
+        "exactly one BibTeX entry",
+    ),
+    "bibtex without author": (
+        ["--bibtex", "@article{mustermann2024, title={T}, year={2024}, journal={J}}"],
+        "lacks author",
+    ),
+    "bad bib key": (
+        ["--bib-key", "Mustermann2024", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
+        "firstauthorYEAR",
+    ),
+    "key without year": (
+        ["--bib-key", "mustermann2023", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
+        "must end with the year 2024",
+    ),
     "manual record incomplete": (["--bib-key", "mustermann2024", "--bib-title", "T"], "needs --bib-authors"),
-    "existing key": (["--bib-key", "kofler2021", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
-                     "must end with the year"),
+    "existing key": (
+        ["--bib-key", "kofler2021", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
+        "must end with the year",
+    ),
     "missing bibtex file": (["--bibtex-file", "/nonexistent/x.bib"], "--bibtex-file"),
     "two ways at once": (["--bibtex", "@article{x2020,}", "--bib-key", "x2020"], "one way"),
 }
@@ -254,9 +270,15 @@ def test_no_tty_no_hang(repo):
     """CI has no stdin: the command fails at once instead of prompting."""
     proc = subprocess.run(
         [sys.executable, "-m", "livingreview", "--root", str(repo), "add", "--disease", "LV"],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
-    assert proc.returncode == 1 and "missing required option" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        proc.returncode == 1 and "missing required option" in proc.stderr and "Traceback" not in proc.stderr
+    )
 
 
 def test_duplicate_row_except_case_id_is_refused(repo, capsys):
@@ -265,22 +287,27 @@ def test_duplicate_row_except_case_id_is_refused(repo, capsys):
     row = table_rows(repo / "data" / "cases.csv", "data/cases.csv")[0]
     before = snapshot(repo)
     values = {k.replace("_", "-"): v for k, v in row.items() if v and k != "case_id"}
-    code, _, err = cli(repo, "add", "--no-input", *flags(values), "--case-id", row["case_id"][:-2] + "09",
-                       capsys=capsys)
+    code, _, err = cli(
+        repo, "add", "--no-input", *flags(values), "--case-id", row["case_id"][:-2] + "09", capsys=capsys
+    )
     assert code == 1 and f"repeats {row['case_id']}" in err
     assert snapshot(repo) == before
 
 
 def test_pasted_bibtex_and_dry_run(repo, capsys):
-    entry = ("@article{mustermann2024,\n author = {Mustermann, Erika},\n title = {IVIG {for} LV},\n"
-             " journal = {J Ex},\n year = {2024},\n pages = {1--2}\n}")
+    entry = (
+        "@article{mustermann2024,\n author = {Mustermann, Erika},\n title = {IVIG {for} LV},\n"
+        " journal = {J Ex},\n year = {2024},\n pages = {1--2}\n}"
+    )
     before = snapshot(repo)
     code, out, _ = cli(repo, "add", "--no-input", "--dry-run", *flags(CASE), "--bibtex", entry, capsys=capsys)
     assert code == 0 and "nothing was written" in out
     assert snapshot(repo) == before
     bibfile = repo / "entry.bib"
     bibfile.write_text(entry, encoding="utf-8")
-    code, out, err = cli(repo, "add", "--no-input", *flags(CASE), "--bibtex-file", str(bibfile), capsys=capsys)
+    code, out, err = cli(
+        repo, "add", "--no-input", *flags(CASE), "--bibtex-file", str(bibfile), capsys=capsys
+    )
     assert code == 0, err
     assert "title   = {IVIG {for} LV}" in (repo / "references.bib").read_text(encoding="utf-8")
     code, _, err = cli(repo, "validate", capsys=capsys)
@@ -312,7 +339,7 @@ def test_interactive_bad_answers_are_asked_again(repo):
 
     from livingreview.contribute import Adder
 
-    # one bad answer before each good one, for the fields the contributor fills in; empty = unknown for the rest
+    # one bad answer before each good one for the fields the contributor fills in; empty = unknown otherwise
     answers = {
         "disease": ["XX", "lv"],  # wrong enum, then case-insensitive match
         "source": ["Not A Key", "mustermann2024"],
@@ -332,14 +359,24 @@ def test_interactive_bad_answers_are_asked_again(repo):
     for name in order:
         script += answers.get(name, [""])
         if name == "source":  # the reference, pasted
-            script += ["@article{mustermann2024, author={Mustermann, E.}, title={T}, journal={J}, year={2024}}", ""]
+            script += [
+                "@article{mustermann2024, author={Mustermann, E.}, title={T}, journal={J}, year={2024}}",
+                "",
+            ]
     script += ["", "2", "y"]  # whole-row check: case_id ("" takes the proposal), n_responders; confirm
     prompt = scripted(script)
     before = snapshot(repo)
     assert adder.add({}, prompt=prompt) == 0
     text = out.getvalue()
-    for reason in ("is not one of LCV", "is not an integer", "below the minimum 1", "responders cannot exceed",
-                   "required", "needs at least 3", "already exists"):
+    for reason in (
+        "is not one of LCV",
+        "is not an integer",
+        "below the minimum 1",
+        "responders cannot exceed",
+        "required",
+        "needs at least 3",
+        "already exists",
+    ):
         assert reason in text, reason
     assert "Allowed values: case_report, case_series" in text
     assert "try again" in text
@@ -362,8 +399,14 @@ def test_interactive_eof_and_no_writes(repo):
     assert snapshot(repo) == before
     # answering "n" at the confirmation writes nothing either
     adder = Adder(repo, out=io.StringIO())
-    answers = {"disease": "LV", "source": "kofler2021", "locator": "p. 3", "n_patients": "1",
-               "regimen_text": "2 g/kg", "n_responders": "1"}
+    answers = {
+        "disease": "LV",
+        "source": "kofler2021",
+        "locator": "p. 3",
+        "n_patients": "1",
+        "regimen_text": "2 g/kg",
+        "n_responders": "1",
+    }
     script = [answers.get(n, "") for n in adder.prompt_order()] + ["n"]
     assert adder.add({}, prompt=scripted(script)) == 1
     assert snapshot(repo) == before
@@ -394,12 +437,22 @@ def test_interactive_in_a_real_terminal(repo):
     from livingreview.contribute import Adder
 
     order = Adder(repo).prompt_order()
-    answers = {"disease": "LV", "source": "kofler2021", "locator": "Table 9; p. 3", "n_patients": "1",
-               "regimen_text": "2 g/kg monthly", "n_responders": "oops"}
+    answers = {
+        "disease": "LV",
+        "source": "kofler2021",
+        "locator": "Table 9; p. 3",
+        "n_patients": "1",
+        "regimen_text": "2 g/kg monthly",
+        "n_responders": "oops",
+    }
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "livingreview", "--root", str(repo), "add"],
-        stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, close_fds=True,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=ROOT,
+        close_fds=True,
         env={**os.environ, "TERM": "dumb"},
     )
     os.close(slave)

@@ -1,4 +1,5 @@
-"""The GitHub files: workflows, issue form, CITATION.cff. They cannot run here, so they are checked statically:
+"""The GitHub files: workflows, issue form, CITATION.cff. They cannot run here, so they are checked
+statically:
 YAML, required keys, GitHub's own JSON schemas (vendored in check-jsonschema, offline), pinned actions."""
 
 from __future__ import annotations
@@ -70,7 +71,14 @@ def test_pr_workflow_does_what_the_contributing_guide_promises():
     wf = _load(ROOT / ".github" / "workflows" / "pr.yml")
     assert "pull_request" in wf["on"]
     text = (ROOT / ".github" / "workflows" / "pr.yml").read_text(encoding="utf-8")
-    for needle in ("make book", "make test", "check-release", "livingreview diff", "chromium", "_build/html/reports"):
+    for needle in (
+        "make book",
+        "make test",
+        "check-release",
+        "livingreview diff",
+        "chromium",
+        "_build/html/reports",
+    ):
         assert needle in text
     check = wf["jobs"]["check"]
     assert check["container"]["image"].startswith("python:3.11")
@@ -111,7 +119,8 @@ def test_issue_form_matches_github_schema():
 def test_issue_form_is_generated_from_the_schema():
     descriptor = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
     assert FORM.read_text(encoding="utf-8") == issue_form(descriptor), (
-        "regenerate it: python -m livingreview.contribute --issue-form > .github/ISSUE_TEMPLATE/case-submission.yml"
+        "regenerate it: python -m livingreview.contribute --issue-form > "
+        ".github/ISSUE_TEMPLATE/case-submission.yml"
     )
 
 

@@ -159,7 +159,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="check and show the row; write nothing")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation before writing")
     descriptor = _schema_for_options()
-    seen: set[str] = set()
+    seen: dict[str, argparse.Action] = {}
     if descriptor is not None:
         for res_name in ("cases", "outcomes"):
             try:
@@ -172,13 +172,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 else "outcome fields (--outcome)"
             )
             for spec in fields_of(res):
-                if spec["name"] in seen:
+                if spec["name"] in seen:  # shared by both tables (source, case_id, locator, notes)
+                    seen[spec["name"]].help += " With --outcome: " + help_text(spec)
                     continue
-                seen.add(spec["name"])
-                group.add_argument(
+                seen[spec["name"]] = group.add_argument(
                     option_name(spec["name"]),
                     dest=f"field_{spec['name']}",
-                    metavar=spec.get("type", "string").upper(),
+                    metavar="|".join(spec["constraints"]["enum"])
+                    if "enum" in spec.get("constraints", {})
+                    else spec.get("type", "string").upper(),
                     help=help_text(spec),
                 )
     bib = parser.add_argument_group("new reference (when the source is not yet in references.bib)")
@@ -435,6 +437,14 @@ class Adder:
             return None
         return f"{disease}-{source}-{measure}-{timepoint}"
 
+    def _id_hint(self, row: dict[str, str]) -> str:
+        proposed = self.next_id(row) if self.resource_name == "cases" else None
+        return (
+            f"use {proposed}"
+            if proposed and proposed != row.get(ID_FIELD[self.resource_name])
+            else "choose another"
+        )
+
     def source_default(self, name: str, values: dict[str, str]) -> str | None:
         """For report-level fields (design, country, year, via), the value the source's other rows have."""
         if self.resource_name != "cases" or name not in SOURCE_LEVEL:
@@ -479,7 +489,7 @@ class Adder:
             if other.get(id_field) == row[id_field]:
                 problems.append(
                     f"{self.relpath}:{line}:{id_field}: {id_field} {row[id_field]} already "
-                    f"exists; ids are never reused (use {self.next_id(row) or 'the next free number'})"
+                    f"exists; ids are never reused ({self._id_hint(row)})"
                 )
             elif all(other.get(f, "") == row.get(f, "") for f in self.specs if f != id_field):
                 problems.append(
@@ -495,9 +505,9 @@ class Adder:
             key = row.get(name, "")
             if name in self.specs and key and key not in keys:
                 problems.append(
-                    f"{self.where(name, row)} {key!r} is not a key in {BIBFILE}; add the reference with --bibtex, "
-                    "--bibtex-file or --bib-key/--bib-authors/--bib-title/--bib-journal/--bib-year/--bib-volume/"
-                    "--bib-pages"
+                    f"{self.where(name, row)} {key!r} is not a key in {BIBFILE}; add the reference "
+                    "with --bibtex, --bibtex-file or --bib-key/--bib-authors/--bib-title/--bib-journal/"
+                    "--bib-year/--bib-volume/--bib-pages"
                 )
         return problems
 
@@ -510,11 +520,8 @@ class Adder:
             texts = []
             for p in problems:
                 path = Path(str(p.path))
-                if path.is_absolute():
-                    try:
-                        path = path.relative_to(copy)
-                    except ValueError:
-                        pass
+                if path.is_absolute() and path.is_relative_to(copy):
+                    path = path.relative_to(copy)
                 texts.append(f"{path.as_posix()}:{p.line}:{p.column}: {p.message}")
             return texts
 
@@ -635,8 +642,10 @@ class Adder:
         if bib_entry is not None:
             self.say(f"Added {bib_entry[0]} to {BIBFILE}.")
         self.say(
-            "Next: `make test`, `livingreview diff`, bump the version in data/datapackage.json and CITATION.cff "
-            "and add a data/CHANGELOG.md entry (`livingreview check-release` says which), then open a pull request."
+            "Next: `make test`, `livingreview diff`, bump the version in data/datapackage.json and "
+            "CITATION.cff "
+            "and add a data/CHANGELOG.md entry (`livingreview check-release` says which), then open "
+            "a pull request."
         )
         return 0
 
@@ -680,7 +689,11 @@ class Adder:
         unit = unit_of(name)
         if unit and spec.get("type") in ("integer", "number"):
             self.say(f"  Unit: {unit}")
-        default = self.next_id(values) if name == ID_FIELD[self.resource_name] else self.source_default(name, values)
+        default = (
+            self.next_id(values)
+            if name == ID_FIELD[self.resource_name]
+            else self.source_default(name, values)
+        )
         if reason:
             self.say(f"  ✗ {reason}")
         while True:
@@ -781,8 +794,10 @@ def issue_form(descriptor: dict) -> str:
             "type": "markdown",
             "attributes": {
                 "value": (
-                    "Thank you for submitting a published case treated with IVIG. One form = one **case group** "
-                    "(a patient, or the patients of one report who share disease, subgroup and IVIG regimen). "
+                    "Thank you for submitting a published case treated with IVIG. One form = one "
+                    "**case group** "
+                    "(a patient, or the patients of one report who share disease, subgroup and IVIG "
+                    "regimen). "
                     "Leave a field empty when the report does not say; never guess. How to code each field: "
                     "CONTRIBUTING.md, 'How to code each field'. This form is generated from "
                     "data/datapackage.json (`python -m livingreview.contribute --issue-form`)."
@@ -835,11 +850,16 @@ def issue_form(descriptor: dict) -> str:
                 "label": "Scope",
                 "options": [
                     {
-                        "label": "Human patients with one of the five diseases, treated with intravenous immunoglobulin",
+                        "label": (
+                            "Human patients with one of the five diseases, treated with "
+                            "intravenous immunoglobulin"
+                        ),
                         "required": True,
                     },
                     {
-                        "label": "Published (journal article, letter or conference abstract with a citable source)",
+                        "label": (
+                            "Published (journal article, letter or conference abstract with a citable source)"
+                        ),
                         "required": True,
                     },
                     {
@@ -858,7 +878,8 @@ def issue_form(descriptor: dict) -> str:
         "body": body,
     }
     header = (
-        "# GENERATED from data/datapackage.json by `python -m livingreview.contribute --issue-form`; do not edit.\n"
+        "# GENERATED from data/datapackage.json by `python -m livingreview.contribute --issue-form`; "
+        "do not edit.\n"
         "# tests/test_github_files.py fails when this file and the schema disagree.\n"
     )
     return header + yaml.safe_dump(form, sort_keys=False, allow_unicode=True, width=100)

@@ -421,7 +421,8 @@ def _check_changelog(before_root: Path, after_root: Path, version: str) -> list[
     problems = []
     if match["version"] != version:
         problems.append(
-            f"{CHANGELOG}:{number}:4: the newest entry is for {match['version']}, not for the new data version "
+            f"{CHANGELOG}:{number}:4: the newest entry is for {match['version']}, not for the new "
+            "data version "
             f"{version}; add '{expected}' at the top"
         )
     try:
@@ -462,7 +463,8 @@ def _check_citation(root: Path, version: str) -> list[str]:
 
 
 def check_release(before_root: Path, after_root: Path, changes: Changes | None = None) -> list[str]:
-    """Problems with the version bump, changelog and citation of ``after_root`` relative to ``before_root``."""
+    """Problems with the version bump, changelog and citation of ``after_root`` relative to "
+    "``before_root``."""
     changes = changes or compare_trees(before_root, after_root)
     before, after = changes.version_before, changes.version_after
     problems: list[str] = []
@@ -474,7 +476,8 @@ def check_release(before_root: Path, after_root: Path, changes: Changes | None =
     if kind is None:
         if after != before:
             problems.append(
-                f"{DESCRIPTOR}: version changed {before} -> {after}, but nothing under data/ or in references.bib "
+                f"{DESCRIPTOR}: version changed {before} -> {after}, but nothing under data/ or in "
+                "references.bib "
                 f"changed; revert the version to {before}"
             )
     else:
@@ -488,7 +491,8 @@ def check_release(before_root: Path, after_root: Path, changes: Changes | None =
             actual = bump_kind(before, after)
             what = f"a {actual} bump" if actual else "not a single-step bump"
             problems.append(
-                f"{DESCRIPTOR}: version {before} -> {after} is {what}; the change ({why}) needs exactly {wanted}"
+                f"{DESCRIPTOR}: version {before} -> {after} is {what}; the change ({why}) needs "
+                f"exactly {wanted}"
             )
         if after != before:
             problems.extend(_check_changelog(before_root, after_root, after))
