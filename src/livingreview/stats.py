@@ -58,9 +58,12 @@ __all__ = [
 
 Z95 = float(stats.norm.ppf(0.975))
 
-#: Gauss–Hermite points used for the primary GLMM. 20, 50 and 100 points agree to ~1e-12 on the
-#: data in tests/reference (see tests/test_stats.py::test_glmm_quadrature_converged).
-DEFAULT_NAGQ = 50
+#: Gauss–Hermite points per report for the primary GLMM. On the data in tests/reference 50, 100
+#: and 150 points agree to ~1e-9, 20 points move tau² by ~2e-5 and R's default (7) by up to
+#: ~1.5e-2 (see tests/reference/README.md). With large tau and several 100 % reports the
+#: posterior of a report's random effect is far from normal and 50 points are not quite enough,
+#: hence 100.
+DEFAULT_NAGQ = 100
 _TAU_MAX = 20.0  # logit scale; an SD of 20 means "anything goes"
 
 METHOD_SINGLE = "single report, not pooled"
@@ -153,7 +156,9 @@ def wilson(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
     p = x0 / n0
     centre = (p + z * z / (2 * n0)) / (1 + z * z / n0)
     half = z * math.sqrt(p * (1 - p) / n0 + z * z / (4 * n0 * n0)) / (1 + z * z / n0)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if x0 == 0 else max(0.0, centre - half)
+    hi = 1.0 if x0 == n0 else min(1.0, centre + half)
+    return lo, hi
 
 
 def proportion_table(events: Sequence[int], n: Sequence[int], level: float = 0.95) -> list[dict[str, float]]:
@@ -342,11 +347,14 @@ def pool_inverse_variance(
         nhm = float(1.0 / np.mean(1.0 / m))
         back = [ipft_hm(v, nhm) for v in (mu, *bounds)]
         est, lo, hi, plo, phi = (b[0] for b in back)
-        clamped = any(b[1] for b in back)
+        hit = [name for name, b in zip(("estimate", "ci_low", "ci_high", "pi_low", "pi_high"), back, strict=True) if b[1]]
+        clamped = bool(hit)
         method = f"inverse variance, Freeman-Tukey double arcsine, {tau2_method}"
         note = f"Miller back-transform at harmonic mean n = {nhm:.4g}"
         if clamped:
-            note += "; back-transform hit 0 or 1 (clamped): do not trust this estimate"
+            note += f"; back-transform cut off at 0 or 1 for {', '.join(hit)}"
+            if hit[0] == "estimate":
+                note += ": the pooled estimate itself is clamped, do not use it"
     return PooledEstimate(
         method=method,
         k=int(x.size),
@@ -410,20 +418,39 @@ def _loglik_lin(lin: np.ndarray, tau: float, x: np.ndarray, m: np.ndarray, nagq:
     return float(np.sum(special.logsumexp(logw, axis=1)) + _log_binom_coef(x, m))
 
 
+def _mode(lin: np.ndarray, tau: float, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Conditional mode of ``g(z) = x*eta - n*log(1+e^eta) - z²/2`` with ``eta = lin + tau*z``.
+
+    ``g'`` is strictly decreasing with its root in ``[tau*(x-n), tau*x]``; Newton steps that
+    leave the current bracket are replaced by bisection, so this always converges.
+    """
+    if tau == 0.0:
+        return np.zeros_like(x)
+    lo = tau * (x - m)
+    hi = tau * x
+    z = np.clip(np.zeros_like(x), lo, hi)
+    for _ in range(200):
+        p = special.expit(lin + tau * z)
+        grad = tau * (x - m * p) - z
+        lo = np.where(grad > 0, z, lo)
+        hi = np.where(grad < 0, z, hi)
+        hess = -(tau * tau) * m * p * (1 - p) - 1.0
+        new = z - grad / hess
+        bad = (new <= lo) | (new >= hi)
+        new = np.where(bad, 0.5 * (lo + hi), new)
+        done = np.max(np.abs(new - z)) < 1e-12 * (1 + np.max(np.abs(z)))
+        z = new
+        if done:
+            break
+    return z
+
+
 def _posterior_nodes_offset(
     lin: np.ndarray, tau: float, x: np.ndarray, m: np.ndarray, nagq: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`_posterior_nodes` with a per-report linear predictor ``lin``."""
     nodes, logw0 = _hermgauss(nagq)
-    zhat = np.zeros_like(x)
-    for _ in range(200):
-        p = special.expit(lin + tau * zhat)
-        grad = tau * (x - m * p) - zhat
-        hess = -(tau * tau) * m * p * (1 - p) - 1.0
-        step = grad / hess
-        zhat = zhat - step
-        if np.max(np.abs(step)) < 1e-13:
-            break
+    zhat = _mode(lin, tau, x, m)
     p = special.expit(lin + tau * zhat)
     sigma = 1.0 / np.sqrt((tau * tau) * m * p * (1 - p) + 1.0)
     z = zhat[:, None] + math.sqrt(2.0) * sigma[:, None] * nodes[None, :]
@@ -497,6 +524,45 @@ def _fit_beta_given_tau(
     return beta, _loglik_lin(design @ beta, tau, x, m, nagq), False
 
 
+def _grad_hess(beta: np.ndarray, tau: float, x, m, design, nagq):
+    d_ll, d_tt, d2_ll, d2_lt, d2_tt, _ = _moments(design @ beta, tau, x, m, nagq)
+    p = design.shape[1]
+    g = np.concatenate([design.T @ d_ll, [np.sum(d_tt)]])
+    h = np.zeros((p + 1, p + 1))
+    h[:p, :p] = design.T @ (d2_ll[:, None] * design)
+    h[:p, p] = h[p, :p] = design.T @ d2_lt
+    h[p, p] = np.sum(d2_tt)
+    return g, h
+
+
+def _polish(beta, tau, ll, x, m, design, nagq):
+    """Newton steps on (beta, tau) with the analytic gradient: the profile search over tau is
+    limited by the flatness of the log-likelihood, the gradient is not."""
+    p = design.shape[1]
+    for _ in range(30):
+        g, h = _grad_hess(beta, tau, x, m, design, nagq)
+        try:
+            step = np.linalg.solve(h, -g)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or np.any(np.linalg.eigvalsh(h) >= 0):
+            break
+        t = 1.0
+        while t > 1e-6:
+            cand_b, cand_t = beta + t * step[:p], tau + t * step[p]
+            if cand_t > 0:
+                ll_c = _loglik_lin(design @ cand_b, cand_t, x, m, nagq)
+                if ll_c >= ll - 1e-12:
+                    break
+            t /= 2
+        else:
+            break
+        beta, tau, ll = cand_b, cand_t, ll_c
+        if np.max(np.abs(t * step)) < 1e-12:
+            break
+    return beta, tau, ll
+
+
 def _fit_glmm(x: np.ndarray, m: np.ndarray, design: np.ndarray, nagq: int) -> _GlmmFit:
     """ML fit of beta and tau >= 0: profile the log-likelihood over tau (bounded Brent)."""
     # start at the logit of the crude proportion in every column's least-squares sense
@@ -512,19 +578,27 @@ def _fit_glmm(x: np.ndarray, m: np.ndarray, design: np.ndarray, nagq: int) -> _G
         return -cache[tau][1]
 
     # coarse grid to bracket the maximum (the profile is usually unimodal), then Brent
-    grid = np.array([0.0, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.5, 4.0, 7.0, 12.0, _TAU_MAX])
-    vals = np.array([profile(t) for t in grid])
+    grid = [0.0, 0.1, 0.3, 0.6, 1.0, 1.6, 2.5, 4.0]
+    vals = [profile(t) for t in grid]
+    while int(np.argmin(vals)) == len(grid) - 1 and grid[-1] < _TAU_MAX:
+        grid.append(min(grid[-1] * 2, _TAU_MAX))
+        vals.append(profile(grid[-1]))
+    grid, vals = np.array(grid), np.array(vals)
     i = int(np.argmin(vals))
     lo = grid[max(i - 1, 0)]
     hi = grid[min(i + 1, grid.size - 1)]
     res = optimize.minimize_scalar(profile, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
     tau = float(res.x)
-    if profile(0.0) <= profile(tau):
+    # the log-likelihood is even in tau, so near 0 it is flat: snap to the boundary when
+    # Brent ends next to it without a better value
+    if tau < 1e-4 and profile(0.0) >= profile(tau) - 1e-9:
         tau = 0.0
-    if vals[-1] <= profile(tau):
+    if grid[-1] >= _TAU_MAX and vals[-1] <= profile(tau):
         tau = _TAU_MAX
     beta, ll, converged = cache[tau]
     boundary = tau == 0.0
+    if not boundary and tau < _TAU_MAX:
+        beta, tau, ll = _polish(beta, tau, ll, x, m, design, nagq)
     # observed information of (beta, tau); at tau = 0 the cross terms vanish by symmetry
     lin = design @ beta
     _, _, d2_ll, d2_lt, d2_tt, _ = _moments(lin, tau, x, m, nagq)
@@ -560,9 +634,14 @@ def pool_glmm(
         return _empty()
     if k == 1:
         return _single(x, m, level)
-    if np.all(x == m) or np.all(x == 0):
+    if np.all((x == m) | (x == 0)):
         crude = crude_pooled(x, m, level)
-        which = "100 %" if np.all(x == m) else "0 %"
+        if np.all(x == m):
+            why = "every report has 100 % responders: the GLMM estimate lies at the boundary"
+        elif np.all(x == 0):
+            why = "no report has any responder: the GLMM estimate lies at the boundary"
+        else:
+            why = "every report has 0 % or 100 % responders: the between-report variance is unbounded"
         return PooledEstimate(
             method=f"{METHOD_CRUDE} (GLMM not estimable)",
             k=k,
@@ -572,14 +651,27 @@ def pool_glmm(
             ci_low=crude.ci_low,
             ci_high=crude.ci_high,
             clamped=True,
-            note=f"every report has {which} responders: the GLMM estimate lies at the boundary, "
-            "crude proportion with exact CI shown instead",
+            note=f"{why}; crude proportion with exact CI shown instead",
         )
     z = float(stats.norm.ppf(0.5 + level / 2))
     fit = _fit_glmm(x, m, np.ones((k, 1)), nagq)
     mu = float(fit.beta[0])
-    se = float(math.sqrt(fit.cov_beta[0, 0]))
-    tau2 = fit.tau**2
+    var = float(fit.cov_beta[0, 0])
+    if not (fit.tau < _TAU_MAX and math.isfinite(var) and var > 0 and abs(mu) < 40):
+        crude = crude_pooled(x, m, level)
+        return PooledEstimate(
+            method=f"{METHOD_CRUDE} (GLMM not estimable)",
+            k=k,
+            n_patients=crude.n_patients,
+            n_events=crude.n_events,
+            estimate=crude.estimate,
+            ci_low=crude.ci_low,
+            ci_high=crude.ci_high,
+            clamped=True,
+            note="the GLMM fit ran to the edge of the parameter space; crude proportion with exact CI shown",
+        )
+    se = math.sqrt(var)
+    tau2 = float(fit.tau) ** 2
     _, vi = _plo_escalc(x, m)
     notes = []
     if fit.boundary:
@@ -614,12 +706,12 @@ def glmm_fit_details(
     fit = _fit_glmm(x, m, d, nagq)
     return {
         "beta": fit.beta.tolist(),
-        "tau": fit.tau,
-        "tau2": fit.tau**2,
+        "tau": float(fit.tau),
+        "tau2": float(fit.tau**2),
         "loglik": fit.loglik,
         "cov_beta": fit.cov_beta.tolist(),
-        "converged": fit.converged,
-        "boundary": fit.boundary,
+        "converged": bool(fit.converged),
+        "boundary": bool(fit.boundary),
     }
 
 

@@ -1,0 +1,241 @@
+"""Altair charts of the response evidence: forest plot and cumulative plot.
+
+Both chart builders take **aggregated data only**: one row per report with the columns of
+:func:`livingreview.summary.reports_by_source` (``source``, ``year``, ``n_patients``,
+``n_responders``; ``label`` optional, defaulting to ``source``). They never see patient rows.
+Each chart has a matching ``*_description`` function returning a plain-text summary for readers
+who cannot see the chart (the book prints it under the chart).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from livingreview import stats
+
+_ROW_PX = 18
+_PCT = ".0%"
+
+
+def _reports(reports: pd.DataFrame) -> pd.DataFrame:
+    needed = ["source", "year", "n_patients", "n_responders"]
+    missing = [c for c in needed if c not in reports.columns]
+    if missing:
+        raise ValueError(f"reports lacks column(s) {', '.join(missing)} (pass one row per report)")
+    if reports["source"].duplicated().any():
+        dup = reports.loc[reports["source"].duplicated(), "source"].iloc[0]
+        raise ValueError(f"report {dup!r} appears more than once: aggregate to one row per report first")
+    frame = reports.dropna(subset=["n_responders"]).copy()
+    frame["label"] = frame["label"] if "label" in frame.columns else frame["source"]
+    frame = frame.sort_values(["year", "source"], kind="stable").reset_index(drop=True)
+    rows = stats.proportion_table(frame["n_responders"].astype(int), frame["n_patients"].astype(int))
+    frame["proportion"] = [r["proportion"] for r in rows]
+    frame["ci_low"] = [r["exact_low"] for r in rows]
+    frame["ci_high"] = [r["exact_high"] for r in rows]
+    return frame
+
+
+def _fmt_ci(est: float | None, lo: float | None, hi: float | None) -> str:
+    if est is None:
+        return "not estimable"
+    return f"{100 * est:.0f}% ({100 * lo:.0f}–{100 * hi:.0f})"
+
+
+def forest_data(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = None) -> pd.DataFrame:
+    """Rows of the forest plot: one per report plus a final pooled row (``kind`` = "pooled")."""
+    frame = _reports(reports)
+    if pooled is None:
+        pooled = stats.pool_glmm(frame["n_responders"].astype(int), frame["n_patients"].astype(int))
+    out = pd.DataFrame(
+        {
+            "kind": "report",
+            "label": frame["label"].astype(str),
+            "year": frame["year"].astype(str),
+            "n": frame["n_patients"].astype(int),
+            "events": frame["n_responders"].astype(int),
+            "proportion": frame["proportion"],
+            "ci_low": frame["ci_low"],
+            "ci_high": frame["ci_high"],
+        }
+    )
+    out["pct_text"] = [f"{100 * p:.0f}" for p in out["proportion"]]
+    out["ci_text"] = [f"{100 * a:.0f}–{100 * b:.0f}" for a, b in zip(out["ci_low"], out["ci_high"], strict=True)]
+    if pooled.estimate is not None:
+        label = "Pooled (GLMM)" if pooled.method == stats.METHOD_GLMM else "Pooled"
+        pooled_row = {
+            "kind": "pooled",
+            "label": label,
+            "year": "",
+            "n": pooled.n_patients,
+            "events": pooled.n_events,
+            "proportion": pooled.estimate,
+            "ci_low": pooled.ci_low,
+            "ci_high": pooled.ci_high,
+            "pct_text": f"{100 * pooled.estimate:.0f}",
+            "ci_text": f"{100 * pooled.ci_low:.0f}–{100 * pooled.ci_high:.0f}",
+        }
+        out = pd.concat([out, pd.DataFrame([pooled_row])], ignore_index=True)
+    out["row"] = range(len(out))
+    return out
+
+
+def forest_chart(
+    reports: pd.DataFrame, pooled: stats.PooledEstimate | None = None, title: str = "Response to IVIG by report"
+) -> alt.HConcatChart:
+    """Forest plot: text columns (report, year, n, events, %, 95% CI) and exact CIs, GLMM diamond.
+
+    ``pooled`` defaults to :func:`livingreview.stats.pool_glmm` of the reports.
+    """
+    data = forest_data(reports, pooled)
+    height = _ROW_PX * (len(data) + 1)
+    y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(data["row"])))
+    base = alt.Chart(data).properties(height=height)
+
+    def column(field: str, header: str, width: int, align: str = "left") -> alt.LayerChart:
+        normal = base.transform_filter("datum.kind == 'report'").mark_text(align=align, baseline="middle")
+        bold = base.transform_filter("datum.kind == 'pooled'").mark_text(
+            align=align, baseline="middle", fontWeight="bold"
+        )
+        xpos = alt.value(0 if align == "left" else width)
+        return alt.layer(
+            normal.encode(y=y, x=xpos, text=f"{field}:N"), bold.encode(y=y, x=xpos, text=f"{field}:N")
+        ).properties(
+            width=width, title=alt.TitleParams(header, fontSize=11, anchor="start" if align == "left" else "end")
+        )
+
+    columns = [
+        column("label", "Report", 110),
+        column("year", "Year", 36),
+        column("n", "n", 28, "right"),
+        column("events", "Resp.", 36, "right"),
+        column("pct_text", "%", 28, "right"),
+        column("ci_text", "95% CI", 56, "right"),
+    ]
+    x = alt.X("proportion:Q", title="Proportion responding (exact 95% CI)", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format=_PCT))
+    tooltip = [
+        alt.Tooltip("label:N", title="Report"),
+        alt.Tooltip("events:Q", title="Responders"),
+        alt.Tooltip("n:Q", title="Patients"),
+        alt.Tooltip("proportion:Q", title="Proportion", format=".1%"),
+        alt.Tooltip("ci_low:Q", title="CI low", format=".1%"),
+        alt.Tooltip("ci_high:Q", title="CI high", format=".1%"),
+    ]
+    studies = base.transform_filter("datum.kind == 'report'")
+    rules = studies.mark_rule().encode(y=y, x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q")
+    points = studies.mark_square(filled=True, color="black").encode(
+        y=y, x=x, size=alt.Size("n:Q", legend=None, scale=alt.Scale(range=[20, 200])), tooltip=tooltip
+    )
+    layers = [rules, points]
+    pooled_rows = data[data["kind"] == "pooled"]
+    if not pooled_rows.empty:
+        r = pooled_rows.iloc[0]
+        yrow = int(r["row"])
+        diamond = pd.DataFrame(
+            {
+                "order": [0, 1, 2, 3],
+                "x": [r["ci_low"], r["proportion"], r["ci_high"], r["proportion"]],
+                "y": [yrow, yrow - 0.35, yrow, yrow + 0.35],
+            }
+        )
+        # a filled polygon: line mark with closed interpolation over quantitative row positions
+        poly = (
+            alt.Chart(diamond)
+            .mark_line(interpolate="linear-closed", filled=True, color="#1f4e79", strokeWidth=1)
+            .encode(
+                x=alt.X("x:Q", scale=alt.Scale(domain=[0, 1])),
+                y=alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.5, len(data) - 0.5], reverse=True, nice=False, zero=False)),
+                order="order:Q",
+            )
+        )
+        layers.append(poly)
+    ref = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[3, 3], color="gray").encode(x="x:Q")
+    plot = alt.layer(*layers, ref).resolve_scale(y="independent").properties(width=260, height=height)
+    return (
+        alt.hconcat(*columns, plot, spacing=6)
+        .properties(title=alt.TitleParams(title, anchor="start"))
+        .configure_view(stroke=None)
+    )
+
+
+def forest_description(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = None) -> str:
+    """Accessible text summary of :func:`forest_chart`."""
+    data = forest_data(reports, pooled)
+    rep = data[data["kind"] == "report"]
+    if rep.empty:
+        return "Forest plot: no report gives the number of responders."
+    full = int((rep["events"] == rep["n"]).sum())
+    lines = [
+        f"Forest plot of {len(rep)} report(s) ({int(rep['n'].sum())} patients, "
+        f"{int(rep['events'].sum())} responders), ordered by publication year "
+        f"({rep['year'].iloc[0]}–{rep['year'].iloc[-1]}). {full} report(s) had every patient respond."
+    ]
+    pooled_rows = data[data["kind"] == "pooled"]
+    if pooled is None:
+        pooled = stats.pool_glmm(rep["events"], rep["n"])
+    if not pooled_rows.empty:
+        lines.append(
+            f"{pooled_rows['label'].iloc[0]}: {_fmt_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}"
+            + (f"; 95% prediction interval {100 * pooled.pi_low:.0f}–{100 * pooled.pi_high:.0f}%"
+               if pooled.pi_low is not None else "")
+            + f" [{pooled.method}]."
+        )
+    widest = rep.assign(width=rep["ci_high"] - rep["ci_low"]).sort_values("width", ascending=False).iloc[0]
+    lines.append(
+        f"The widest interval is {widest['label']} ({widest['events']}/{widest['n']}, "
+        f"95% CI {100 * widest['ci_low']:.0f}–{100 * widest['ci_high']:.0f}%)."
+    )
+    return " ".join(lines)
+
+
+def cumulative_data(reports: pd.DataFrame, method: str = "glmm") -> pd.DataFrame:
+    """Pooled estimate after each publication year (one row per year)."""
+    frame = _reports(reports)
+    rows: list[dict[str, Any]] = stats.cumulative_by_year(
+        frame["n_responders"].astype(int), frame["n_patients"].astype(int), frame["year"].astype(int), method
+    )
+    return pd.DataFrame(rows)
+
+
+def cumulative_chart(
+    reports: pd.DataFrame, title: str = "Cumulative pooled response by publication year", method: str = "glmm"
+) -> alt.LayerChart:
+    """Estimate and 95% CI as the evidence accumulated, one point per publication year."""
+    data = cumulative_data(reports, method)
+    data["label"] = [f"{k} report(s), {n} patients" for k, n in zip(data["k"], data["n_patients"], strict=True)]
+    base = alt.Chart(data).encode(x=alt.X("year:O", title="Publication year (reports up to and including)"))
+    band = base.mark_rule(strokeWidth=2, color="#9ecae1").encode(
+        y=alt.Y("ci_low:Q", title="Pooled proportion responding", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format=_PCT)),
+        y2="ci_high:Q",
+    )
+    line = base.mark_line(color="#1f4e79").encode(y="estimate:Q")
+    pts = base.mark_point(filled=True, color="#1f4e79").encode(
+        y="estimate:Q",
+        tooltip=[
+            alt.Tooltip("year:O", title="Up to"),
+            alt.Tooltip("label:N", title="Evidence"),
+            alt.Tooltip("estimate:Q", title="Estimate", format=".1%"),
+            alt.Tooltip("ci_low:Q", title="CI low", format=".1%"),
+            alt.Tooltip("ci_high:Q", title="CI high", format=".1%"),
+            alt.Tooltip("method:N", title="Method"),
+        ],
+    )
+    return alt.layer(band, line, pts).properties(title=title, width=420, height=220)
+
+
+def cumulative_description(reports: pd.DataFrame, method: str = "glmm") -> str:
+    """Accessible text summary of :func:`cumulative_chart`."""
+    data = cumulative_data(reports, method)
+    if data.empty:
+        return "Cumulative plot: no report gives the number of responders."
+    first, last = data.iloc[0], data.iloc[-1]
+    return (
+        f"Cumulative pooled response over {len(data)} publication year(s). After {first['year']} "
+        f"({first['k']} report(s)): {_fmt_ci(first['estimate'], first['ci_low'], first['ci_high'])}. "
+        f"After {last['year']} ({last['k']} reports, {last['n_patients']} patients): "
+        f"{_fmt_ci(last['estimate'], last['ci_low'], last['ci_high'])} [{last['method']}]."
+    )
