@@ -62,7 +62,9 @@ def forest_data(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = Non
         }
     )
     out["pct_text"] = [f"{100 * p:.0f}" for p in out["proportion"]]
-    out["ci_text"] = [f"{100 * a:.0f}–{100 * b:.0f}" for a, b in zip(out["ci_low"], out["ci_high"], strict=True)]
+    out["ci_text"] = [
+        f"{100 * a:.0f}–{100 * b:.0f}" for a, b in zip(out["ci_low"], out["ci_high"], strict=True)
+    ]
     if pooled.estimate is not None:
         label = "Pooled (GLMM)" if pooled.method == stats.METHOD_GLMM else "Pooled"
         pooled_row = {
@@ -83,7 +85,9 @@ def forest_data(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = Non
 
 
 def forest_chart(
-    reports: pd.DataFrame, pooled: stats.PooledEstimate | None = None, title: str = "Response to IVIG by report"
+    reports: pd.DataFrame,
+    pooled: stats.PooledEstimate | None = None,
+    title: str = "Response to IVIG by report",
 ) -> alt.HConcatChart:
     """Forest plot: text columns (report, year, n, events, %, 95% CI) and exact CIs, GLMM diamond.
 
@@ -103,7 +107,8 @@ def forest_chart(
         return alt.layer(
             normal.encode(y=y, x=xpos, text=f"{field}:N"), bold.encode(y=y, x=xpos, text=f"{field}:N")
         ).properties(
-            width=width, title=alt.TitleParams(header, fontSize=11, anchor="start" if align == "left" else "end")
+            width=width,
+            title=alt.TitleParams(header, fontSize=11, anchor="start" if align == "left" else "end"),
         )
 
     columns = [
@@ -114,8 +119,12 @@ def forest_chart(
         column("pct_text", "%", 28, "right"),
         column("ci_text", "95% CI", 56, "right"),
     ]
-    x = alt.X("proportion:Q", title="Proportion responding (exact 95% CI)", scale=alt.Scale(domain=[0, 1]),
-              axis=alt.Axis(format=_PCT))
+    x = alt.X(
+        "proportion:Q",
+        title="Proportion responding (exact 95% CI)",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format=_PCT),
+    )
     tooltip = [
         alt.Tooltip("label:N", title="Report"),
         alt.Tooltip("events:Q", title="Responders"),
@@ -125,7 +134,9 @@ def forest_chart(
         alt.Tooltip("ci_high:Q", title="CI high", format=".1%"),
     ]
     studies = base.transform_filter("datum.kind == 'report'")
-    rules = studies.mark_rule().encode(y=y, x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q")
+    rules = studies.mark_rule().encode(
+        y=y, x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q"
+    )
     points = studies.mark_square(filled=True, color="black").encode(
         y=y, x=x, size=alt.Size("n:Q", legend=None, scale=alt.Scale(range=[20, 200])), tooltip=tooltip
     )
@@ -147,7 +158,11 @@ def forest_chart(
             .mark_line(interpolate="linear-closed", filled=True, color="#1f4e79", strokeWidth=1)
             .encode(
                 x=alt.X("x:Q", scale=alt.Scale(domain=[0, 1])),
-                y=alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-0.5, len(data) - 0.5], reverse=True, nice=False, zero=False)),
+                y=alt.Y(
+                    "y:Q",
+                    axis=None,
+                    scale=alt.Scale(domain=[-0.5, len(data) - 0.5], reverse=True, nice=False, zero=False),
+                ),
                 order="order:Q",
             )
         )
@@ -179,8 +194,11 @@ def forest_description(reports: pd.DataFrame, pooled: stats.PooledEstimate | Non
     if not pooled_rows.empty:
         lines.append(
             f"{pooled_rows['label'].iloc[0]}: {_fmt_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}"
-            + (f"; 95% prediction interval {100 * pooled.pi_low:.0f}–{100 * pooled.pi_high:.0f}%"
-               if pooled.pi_low is not None else "")
+            + (
+                f"; 95% prediction interval {100 * pooled.pi_low:.0f}–{100 * pooled.pi_high:.0f}%"
+                if pooled.pi_low is not None
+                else ""
+            )
             + f" [{pooled.method}]."
         )
     widest = rep.assign(width=rep["ci_high"] - rep["ci_low"]).sort_values("width", ascending=False).iloc[0]
@@ -205,11 +223,17 @@ def cumulative_chart(
 ) -> alt.LayerChart:
     """Estimate and 95% CI as the evidence accumulated, one point per publication year."""
     data = cumulative_data(reports, method)
-    data["label"] = [f"{k} report(s), {n} patients" for k, n in zip(data["k"], data["n_patients"], strict=True)]
+    data["label"] = [
+        f"{k} report(s), {n} patients" for k, n in zip(data["k"], data["n_patients"], strict=True)
+    ]
     base = alt.Chart(data).encode(x=alt.X("year:O", title="Publication year (reports up to and including)"))
     band = base.mark_rule(strokeWidth=2, color="#9ecae1").encode(
-        y=alt.Y("ci_low:Q", title="Pooled proportion responding", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format=_PCT)),
+        y=alt.Y(
+            "ci_low:Q",
+            title="Pooled proportion responding",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format=_PCT),
+        ),
         y2="ci_high:Q",
     )
     line = base.mark_line(color="#1f4e79").encode(y="estimate:Q")

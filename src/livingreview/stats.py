@@ -112,7 +112,9 @@ class PooledEstimate:
 # input checking
 
 
-def _counts(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _counts(
+    events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Validate and return (events, n) as float arrays."""
     x = np.asarray(events, dtype=float).ravel() if not np.isscalar(events) else np.array([events], float)
     m = np.asarray(n, dtype=float).ravel() if not np.isscalar(n) else np.array([n], float)
@@ -347,7 +349,11 @@ def pool_inverse_variance(
         nhm = float(1.0 / np.mean(1.0 / m))
         back = [ipft_hm(v, nhm) for v in (mu, *bounds)]
         est, lo, hi, plo, phi = (b[0] for b in back)
-        hit = [name for name, b in zip(("estimate", "ci_low", "ci_high", "pi_low", "pi_high"), back, strict=True) if b[1]]
+        hit = [
+            name
+            for name, b in zip(("estimate", "ci_low", "ci_high", "pi_low", "pi_high"), back, strict=True)
+            if b[1]
+        ]
         clamped = bool(hit)
         method = f"inverse variance, Freeman-Tukey double arcsine, {tau2_method}"
         note = f"Miller back-transform at harmonic mean n = {nhm:.4g}"
@@ -729,7 +735,9 @@ POOLERS = {
 }
 
 
-def pool(events: Sequence[int], n: Sequence[int], method: str = "glmm", level: float = 0.95) -> PooledEstimate:
+def pool(
+    events: Sequence[int], n: Sequence[int], method: str = "glmm", level: float = 0.95
+) -> PooledEstimate:
     """Pool with one of :data:`POOLERS` (``glmm`` is the primary method)."""
     try:
         fn = POOLERS[method]
@@ -802,7 +810,9 @@ def subgroup_analysis(
     for col in (by, events, n):
         if col not in frame.columns:
             raise ValueError(f"column {col!r} not in data frame (have: {', '.join(map(str, frame.columns))})")
-    levels = list(subgroups) if subgroups is not None else sorted(frame[by].dropna().unique().tolist(), key=str)
+    levels = (
+        list(subgroups) if subgroups is not None else sorted(frame[by].dropna().unique().tolist(), key=str)
+    )
     rows = []
     usable_x, usable_n, usable_g = [], [], []
     estimable = 0
@@ -837,7 +847,12 @@ def subgroup_analysis(
         return SubgroupResult(by, tuple(rows), test, None, None, None, "fewer than two non-empty subgroups")
     if estimable < 2 or not (0 < sum(usable_x) < sum(usable_n)):
         return SubgroupResult(
-            by, tuple(rows), test, None, None, None,
+            by,
+            tuple(rows),
+            test,
+            None,
+            None,
+            None,
             "not computed: subgroup estimates lie on the boundary (all or no responders)",
         )
     stat, df = subgroup_lrt(usable_x, usable_n, usable_g)

@@ -54,7 +54,9 @@ _NEEDED = ("disease", "source", "year", "n_patients", "n_responders")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON (stable, sorted keys) instead of a table")
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON (stable, sorted keys) instead of a table"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -170,7 +172,9 @@ def summarise(cases, data_version: str | None = None, level: float = LEVEL) -> d
 
     reports = reports_by_source(cases)
     present = [str(d) for d in cases["disease"].dropna().unique()]
-    order = [d for d in _DISEASE_ORDER if d in present] + sorted(d for d in present if d not in _DISEASE_ORDER)
+    order = [d for d in _DISEASE_ORDER if d in present] + sorted(
+        d for d in present if d not in _DISEASE_ORDER
+    )
     diseases = []
     for code in order:
         rows = cases[cases["disease"] == code]
@@ -182,7 +186,13 @@ def summarise(cases, data_version: str | None = None, level: float = LEVEL) -> d
         pooled = stats.pool_glmm(events, n, level)
         if pooled.k == 0 and excluded:
             pooled = stats.PooledEstimate(
-                stats.METHOD_NONE, 0, 0, 0, None, None, None,
+                stats.METHOD_NONE,
+                0,
+                0,
+                0,
+                None,
+                None,
+                None,
                 note="no report gives the number of responders",
             )
         diseases.append(
@@ -230,13 +240,24 @@ def _ci(est: float | None, lo: float | None, hi: float | None) -> str:
 
 def format_table(result: dict[str, Any]) -> str:
     """Plain-text table of :func:`summarise` output, plus footnotes with each row's method."""
-    header = ["Disease", "Reports", "Patients", "Responders", "Crude % (95% CI)", "Pooled % (95% CI)",
-              "tau2", "I2 %", "95% PI %"]
+    header = [
+        "Disease",
+        "Reports",
+        "Patients",
+        "Responders",
+        "Crude % (95% CI)",
+        "Pooled % (95% CI)",
+        "tau2",
+        "I2 %",
+        "95% PI %",
+    ]
     body = []
     notes = []
     for i, d in enumerate(result["diseases"], start=1):
         p = d["pooled"]
-        responders = "-" if d["reports_with_response"] == 0 else f"{d['responders']}/{d['patients_with_response']}"
+        responders = (
+            "-" if d["reports_with_response"] == 0 else f"{d['responders']}/{d['patients_with_response']}"
+        )
         body.append(
             [
                 f"{d['disease']} [{i}]",
@@ -260,7 +281,9 @@ def format_table(result: dict[str, Any]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     for r in body:
-        lines.append("  ".join(v.rjust(w) if j else v.ljust(w) for j, (v, w) in enumerate(zip(r, widths, strict=True))))
+        lines.append(
+            "  ".join(v.rjust(w) if j else v.ljust(w) for j, (v, w) in enumerate(zip(r, widths, strict=True)))
+        )
     lines.append("")
     lines.extend(notes)
     lines.append(
