@@ -200,7 +200,8 @@ def _pct(p: float) -> str:
 
 
 def _labels(keys: pd.Series) -> pd.Series:
-    return keys.map(lambda k: citations.label(str(k)))
+    labels = {k: citations.label(str(k)) for k in keys.dropna().unique()}
+    return keys.map(labels)
 
 
 def _disease_filter(cases: pd.DataFrame, disease: str | None) -> pd.DataFrame:
@@ -227,6 +228,11 @@ def _sum(series: pd.Series) -> int:
     return int(series.fillna(0).sum())
 
 
+def _counts(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``frame`` with the count columns as plain int64 (unknown = 0), so groupby sums stay vectorised."""
+    return frame.assign(**{c: frame[c].fillna(0).astype("int64") for c in columns})
+
+
 # --- regimens ------------------------------------------------------------------------------------------
 
 _REGIMEN_KEYS = ["dose_g_kg_min", "dose_g_kg_max", "days_per_cycle_min", "days_per_cycle_max"]
@@ -248,8 +254,9 @@ def regimens(cases: pd.DataFrame, disease: str | None = None) -> Figure:
     unknown = frame.drop(known.index)
     keys = ["disease", "source", "dose_lo", "dose_hi", "days_lo", "days_hi"]
     agg = (
-        known.groupby(keys, dropna=False, sort=True)
-        .agg(patients=("n_patients", _sum), groups=("case_id", "size"), year=("year", "min"))
+        _counts(known, "n_patients")
+        .groupby(keys, dropna=False, sort=True)
+        .agg(patients=("n_patients", "sum"), groups=("case_id", "size"), year=("year", "min"))
         .reset_index()
     )
     agg["report"] = _labels(agg["source"])
@@ -332,8 +339,9 @@ def response_table(cases: pd.DataFrame, disease: str | None = None) -> pd.DataFr
     sel = _disease_filter(cases, disease)
     known = sel.dropna(subset=["n_responders", "n_patients"])
     agg = (
-        known.groupby("source", sort=False)
-        .agg(responders=("n_responders", _sum), patients=("n_patients", _sum), year=("year", "min"))
+        _counts(known, "n_responders", "n_patients")
+        .groupby("source", sort=False)
+        .agg(responders=("n_responders", "sum"), patients=("n_patients", "sum"), year=("year", "min"))
         .reset_index()
     )
     agg = agg[agg["patients"] > 0].sort_values(["year", "source"], kind="stable").reset_index(drop=True)
@@ -347,9 +355,9 @@ def response_table(cases: pd.DataFrame, disease: str | None = None) -> pd.DataFr
 
 def response_by_report(cases: pd.DataFrame, disease: str) -> Figure:
     """Responders / patients per report with exact (Clopper–Pearson) 95% confidence intervals."""
-    agg = response_table(cases, disease)
-    _check_rows(len(agg), MAX_ROWS)
     sel = _disease_filter(cases, disease)
+    _check_rows(sel.loc[sel["n_responders"].notna(), "source"].nunique(), MAX_ROWS)  # one row per report
+    agg = response_table(cases, disease)
     missing = sel[sel["n_responders"].isna()]
     agg["text"] = [f"{x}/{n}" for x, n in zip(agg["responders"], agg["patients"], strict=True)]
     agg["ci_text"] = [f"{_pct(lo)}–{_pct(hi)}" for lo, hi in zip(agg["ci_low"], agg["ci_high"], strict=True)]
@@ -469,9 +477,9 @@ def subtypes(cases: pd.DataFrame, disease: str = "SjS") -> Figure:
 def accumulation(cases: pd.DataFrame) -> Figure:
     """Cumulative number of patients by publication year, per disease (step lines)."""
     per = (
-        cases.dropna(subset=["year"])
+        _counts(cases.dropna(subset=["year"]), "n_patients")
         .groupby(["disease", "year"], sort=True)
-        .agg(patients=("n_patients", _sum), reports=("source", "nunique"))
+        .agg(patients=("n_patients", "sum"), reports=("source", "nunique"))
         .reset_index()
     )
     rows = []

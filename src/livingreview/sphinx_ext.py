@@ -105,7 +105,13 @@ def _config_inited(app: Sphinx, config: Any) -> None:
     config.myst_substitutions = subs
     epilog = f"\n.. |data_version| replace:: {version}\n.. |data_created| replace:: {created}\n"
     config.rst_epilog = (config.rst_epilog or "") + epilog
-    config.html_context = {**(config.html_context or {}), "data_version": version, "data_created": created}
+    # default_mode: the theme logs a console error on every page when it is empty
+    config.html_context = {
+        "default_mode": "auto",
+        **(config.html_context or {}),
+        "data_version": version,
+        "data_created": created,
+    }
     base = config.html_title or config.project or "Living review"
     if "data v" not in base:
         config.html_title = f"{base} · data v{version}"

@@ -1,0 +1,356 @@
+"""Shared fixtures of the book tests.
+
+* ``built_site``: ``_build/html`` of this checkout, built once per session with ``make book`` (a no-op when
+  nothing changed since the last build);
+* ``mutated_book``: a copy of the repository in a temporary directory, built cold with ``make book``, then
+  changed (one count in ``data/cases.csv`` and one case group whose text fields carry HTML/JS payloads) and
+  rebuilt with the same ``make book``; used by ``test_stale.py`` and ``test_escaping.py``;
+* ``chromium``: a headless Chromium from Playwright that may only talk to 127.0.0.1 (skipped locally when
+  Playwright or Chromium is missing; with ``CI=true`` that is a failure).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+CHROMIUM = os.environ.get("LR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# what to leave out when copying the repository for a build in a temporary directory
+COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "_build", ".jupyter_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", "__pycache__",
+    "*.egg-info", "out", "tests",
+)  # fmt: skip
+
+XSS_SCRIPT = "<script>window.__pwned=1</script>"
+XSS_IMG = '<img src=x onerror="window.__pwned=1">'
+
+
+# --- building ----------------------------------------------------------------------------------------------
+
+
+def make_book(root: Path, timeout: float = 900) -> str:
+    """Run ``make book`` in ``root`` exactly as a contributor would, with this checkout's virtualenv.
+
+    For a copy of the repository, the virtualenv of this checkout is used (``VENV=``; ``-o`` keeps make from
+    reinstalling it) and the copy's own ``src/`` comes first on the path, so the copy builds with its own code.
+    Returns the combined output without colour codes; fails the test when the build fails."""
+    cmd = ["make", "--no-print-directory", "-C", str(root), "book"]
+    env = dict(os.environ)
+    if root.resolve() != ROOT:
+        cmd += [f"VENV={VENV}", "-o", f"{VENV}/.installed"]
+        env["PYTHONPATH"] = str(root / "src")
+    env.pop("MAKEFLAGS", None)
+    env.pop("MAKELEVEL", None)
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    out = ANSI.sub("", proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        pytest.fail(f"make book failed in {root} (exit {proc.returncode}):\n{out[-8000:]}", pytrace=False)
+    return out
+
+
+def copy_repo(dest: Path) -> Path:
+    shutil.copytree(ROOT, dest, ignore=COPY_IGNORE, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    make_book(ROOT)
+    site = ROOT / "_build" / "html"
+    assert (site / "book" / "index.html").is_file()
+    return site
+
+
+def toc_pages(root: Path = ROOT) -> list[str]:
+    """Docnames listed in ``_toc.yml`` (e.g. ``book/lv``)."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [p.removesuffix(".md").removesuffix(".ipynb") for p in pages]
+
+
+def page_source(root: Path, docname: str) -> Path:
+    for suffix in (".md", ".ipynb"):
+        if (root / (docname + suffix)).is_file():
+            return root / (docname + suffix)
+    raise FileNotFoundError(docname)
+
+
+def data_pages(root: Path = ROOT) -> set[str]:
+    """Pages that use the data, by the rule of livingreview.sphinx_ext."""
+    sys.path.insert(0, str(root / "src"))
+    try:
+        from livingreview.sphinx_ext import uses_data
+    finally:
+        sys.path.pop(0)
+    return {d for d in toc_pages(root) if uses_data(page_source(root, d).read_text(encoding="utf-8"))}
+
+
+def reread_docs(log: str) -> set[str]:
+    """Docnames Sphinx re-read during a build, from its ``reading sources... [ 50%] book/lv`` lines."""
+    return set(re.findall(r"reading sources\.\.\. \[\s*\d+%\] (\S+)", log))
+
+
+def executed_docs(log: str) -> set[str]:
+    """Docnames myst-nb executed, from its ``book/lv.md: Executing notebook`` lines."""
+    found = re.findall(r"(\S+)\.(?:md|ipynb): Executing notebook", log)
+    return {str(Path(p).resolve().relative_to(Path(p).resolve().parents[1])) for p in found}
+
+
+# --- the mutated copy ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class MutatedBook:
+    root: Path
+    site: Path
+    before: dict[str, str]  # page HTML of the cold build, by docname
+    rebuild_log: str
+    count_change: dict = field(default_factory=dict)
+    xss_case: dict = field(default_factory=dict)
+
+    def html(self, docname: str) -> str:
+        return (self.site / f"{docname}.html").read_text(encoding="utf-8")
+
+
+def _read_cases(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _write_cases(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(sorted(rows, key=lambda r: r["case_id"]))
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _pick_count_row(rows: list[dict[str, str]]) -> dict[str, str]:
+    """A case group of a report with several patients whose count can grow by one and stay valid: numbers of
+    men and women (if given) stay consistent by adding the patient to the women."""
+    for row in rows:
+        n = int(row["n_patients"])
+        if row["disease"] == "LV" and n >= 3 and row["n_responders"] and row["dose_g_kg_min"]:
+            same_source = [r for r in rows if r["source"] == row["source"]]
+            if len(same_source) == 1:
+                return row
+    raise AssertionError("no suitable case group to change in data/cases.csv")
+
+
+def _xss_row(fields: list[str], rows: list[dict[str, str]]) -> dict[str, str]:
+    """A new, valid case group of an existing SjS report whose free-text fields carry HTML/JS payloads."""
+    template = next(r for r in rows if r["disease"] == "SjS" and r["n_responders"])
+    seq = 1 + max(int(r["case_id"].rsplit("-", 1)[1]) for r in rows if r["source"] == template["source"])
+    row = {k: "" for k in fields}
+    for key in ("disease", "source", "via", "locator", "design", "country", "year"):
+        row[key] = template[key]
+    row.update(
+        case_id=f"{template['case_id'].rsplit('-', 1)[0]}-{seq:02d}",
+        subtype=f"payload subtype {XSS_SCRIPT}",
+        regimen_text=f"payload regimen {XSS_IMG}",
+        notes=f"payload notes {XSS_SCRIPT} {XSS_IMG} & \"quotes\" 'single'",
+        n_patients="1",
+        n_responders="1",
+        n_improved="1",
+        n_stable="0",
+        n_worsened="0",
+        dose_g_kg_min="2",
+        dose_g_kg_max="2",
+        days_per_cycle_min="2",
+        days_per_cycle_max="2",
+        response_definition=f"payload definition {XSS_SCRIPT}",
+    )
+    return row
+
+
+@pytest.fixture(scope="session")
+def mutated_book(tmp_path_factory: pytest.TempPathFactory) -> MutatedBook:
+    root = copy_repo(tmp_path_factory.mktemp("book-copy") / "repo")
+    make_book(root)
+    site = root / "_build" / "html"
+    before = {d: (site / f"{d}.html").read_text(encoding="utf-8") for d in toc_pages(root)}
+
+    cases_csv = root / "data" / "cases.csv"
+    fields, rows = _read_cases(cases_csv)
+    row = _pick_count_row(rows)
+    change = {
+        "case_id": row["case_id"],
+        "source": row["source"],
+        "disease": row["disease"],
+        "old": int(row["n_patients"]),
+        "new": int(row["n_patients"]) + 1,
+        "responders": int(row["n_responders"]),
+    }
+    row["n_patients"] = str(change["new"])
+    if row["n_female"]:
+        row["n_female"] = str(int(row["n_female"]) + 1)
+    xss = _xss_row(fields, rows)
+    rows.append(xss)
+    _write_cases(cases_csv, fields, rows)
+    log = make_book(root)
+    return MutatedBook(root, site, before, log, change, xss)
+
+
+# --- browser -------------------------------------------------------------------------------------------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+        pass
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """``serve(directory) -> base URL``: a loopback HTTP server per directory, for the whole session."""
+    servers = []
+
+    def start(directory: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(directory))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true but the browser tests cannot run: {reason}", pytrace=False)
+    pytest.skip(f"browser tests need Playwright and Chromium: {reason}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        _unavailable(f"playwright is not installed ({exc})")
+    if not Path(CHROMIUM).is_file():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set LR_CHROMIUM)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageReport:
+    url: str
+    console_errors: list[str]
+    page_errors: list[str]
+    blocked: list[str]
+    figures: list[dict]
+    pwned: object
+    text: str
+
+
+FIGURE_CHECK = """() => Array.from(document.querySelectorAll('figure.lr-figure')).map(fig => {
+  const chart = fig.querySelector('.lr-chart');
+  const svg = chart && chart.querySelector('svg');
+  const canvas = chart && chart.querySelector('canvas');
+  let marks = 0;
+  if (svg) {
+    for (const g of svg.querySelectorAll('g.role-mark')) {
+      if (g.closest('.role-axis, .role-legend, .role-title, .role-axis-grid')) continue;
+      marks += g.children.length;
+    }
+  }
+  return {id: fig.id, state: fig.getAttribute('data-lr-rendered'), svg: !!svg, canvas: !!canvas, marks: marks,
+          caption: (fig.querySelector('figcaption') || {}).textContent || ''};
+})"""
+
+
+def visit(browser, url: str, allowed_prefix: str) -> PageReport:
+    """Open ``url`` with every request outside ``allowed_prefix`` blocked and recorded; wait for the charts."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    blocked: list[str] = []
+    console_errors: list[str] = []
+    page_errors: list[str] = []
+
+    def route(r):
+        req_url = r.request.url
+        if req_url.startswith(allowed_prefix) or req_url.startswith(("data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            blocked.append(req_url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    try:
+        page.goto(url, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('figure.lr-figure'))"
+            ".every(f => f.hasAttribute('data-lr-rendered'))",
+            timeout=30_000,
+        )
+        figures = page.evaluate(FIGURE_CHECK)
+        pwned = page.evaluate("() => typeof window.__pwned === 'undefined' ? null : window.__pwned")
+        text = page.evaluate("() => document.body ? document.body.innerText : ''")
+        return PageReport(url, console_errors, page_errors, blocked, figures, pwned, text)
+    finally:
+        context.close()
+
+
+def all_pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts)
+
+
+def chart_specs(page_html: str) -> list[dict]:
+    """The Vega-Lite specs of the figures of a page."""
+    return [
+        json.loads(m)
+        for m in re.findall(r'<script type="application/json" class="lr-spec">(.*?)</script>', page_html, re.S)
+    ]
