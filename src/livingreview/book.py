@@ -370,6 +370,13 @@ class Chapter:
             subgroup_frame(self.cases), caption="Response by subgroup (GLMM within each subgroup)"
         )
 
+    def sensitivity_table(self) -> tables.Table:
+        return tables.show(
+            sensitivity_frame(self.reports),
+            caption="Pooled response by method: the GLMM is primary, the others are sensitivity analyses",
+            sortable=False,
+        )
+
     def claims_table(self) -> tables.Table:
         k = self.claims
         status = k["agrees"].map({True: "agrees", False: "differs"}).fillna("not checkable").astype("string")
@@ -540,23 +547,81 @@ SUBGROUP_ANALYSES = {
 }
 
 
+SENSITIVITY_METHODS = {
+    "glmm": "Random-intercept logistic GLMM (primary)",
+    "crude": "All patients added up (no between-report variation)",
+    "plo-reml": "Inverse-variance, log-odds, REML τ²",
+    "plo-dl": "Inverse-variance, log-odds, DerSimonian–Laird τ²",
+    "pft-reml": "Inverse-variance, Freeman–Tukey, REML τ²",
+    "pft-dl": "Inverse-variance, Freeman–Tukey, DerSimonian–Laird τ²",
+}
+
+
+def sensitivity_frame(reports: pd.DataFrame) -> pd.DataFrame:
+    """The pooled response by every method, on the reports that give responders."""
+    known = reports.dropna(subset=["n_responders"])
+    events, n = known["n_responders"].astype(int).tolist(), known["n_evaluable"].astype(int).tolist()
+    rows = []
+    for method, label in SENSITIVITY_METHODS.items():
+        result = stats.pool(events, n, method=method)
+        rows.append(
+            {
+                "Method": label,
+                "Estimate": pct(result.estimate, 1),
+                "95 % CI": pct_interval(result.ci_low, result.ci_high, 1),
+                "τ²": result.tau2,
+                "I²": pct(result.i2) if result.i2 is not None else pd.NA,
+                "Caveat": result.note
+                or ("back-transform cut off at 0 or 100 %" if result.clamped else pd.NA),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def subgroup_frame(cases: pd.DataFrame) -> pd.DataFrame:
-    """Pooled response per subgroup; the pooling unit is a report's case groups within the subgroup."""
+    """Pooled response per subgroup and a likelihood-ratio test of the difference between subgroups.
+
+    The pooling unit is a report's case groups within the subgroup (a report whose patients received
+    different doses contributes to each dose subgroup).
+    """
     rows = []
     for analysis, assign in SUBGROUP_ANALYSES.items():
         labelled = cases.assign(subgroup=assign(cases))
-        for subgroup, part in labelled.groupby("subgroup", sort=True):
-            reports = report_table(part)
-            pooled = pooled_response(reports)
+        per_report = pd.concat(
+            [
+                report_table(part).assign(subgroup=label)
+                for label, part in labelled.groupby("subgroup", sort=True)
+            ],
+            ignore_index=True,
+        )
+        # Unclassifiable case groups are shown but kept out of the test: they belong to no compared group.
+        compared = sorted(set(per_report["subgroup"]) - {regimens.UNCLASSIFIED})
+        result = stats.subgroup_analysis(
+            per_report, "subgroup", events="n_responders", n="n_evaluable", subgroups=compared
+        )
+        test = f"p = {result.p_value:.2f}" if result.p_value is not None else result.note
+        groups = list(result.subgroups)
+        if regimens.UNCLASSIFIED in set(per_report["subgroup"]):
+            unclassified = stats.subgroup_analysis(
+                per_report,
+                "subgroup",
+                events="n_responders",
+                n="n_evaluable",
+                subgroups=[regimens.UNCLASSIFIED],
+            )
+            groups += [{**g, "test": "not compared"} for g in unclassified.subgroups]
+        for group in groups:
+            pooled = stats.PooledEstimate(**group["pooled"])
             rows.append(
                 {
                     "Analysis": analysis,
-                    "Subgroup": subgroup,
-                    "Reports": len(reports),
-                    "Patients": int(reports["n_evaluable"].sum()),
-                    "Responders": int(reports["n_responders"].sum()),
+                    "Subgroup": group["subgroup"],
+                    "Reports": group["k"],
+                    "Patients": group["n_patients"],
+                    "Responders": group["n_events"],
                     "Pooled response (95 % CI)": describe_pooled(pooled),
                     "Method": pooled.method,
+                    "Difference between subgroups": group.get("test", test),
                 }
             )
     return pd.DataFrame(rows)
@@ -646,7 +711,9 @@ class Review:
             }
         ).sort_values(["Disease", "Report"], kind="stable")
         return tables.show(
-            frame, caption="IVIG regimens by case group, all diseases", link_column="Report",
+            frame,
+            caption="IVIG regimens by case group, all diseases",
+            link_column="Report",
             link_text=citations.label,
         )
 
@@ -678,7 +745,9 @@ class Review:
         disease = self.data.cases.drop_duplicates("source").set_index("source")["disease"]
         frame.insert(0, "Disease", frame["Report"].map(disease))
         return tables.show(
-            frame, caption="Corticosteroid doses before and after IVIG, all diseases", link_column="Report",
+            frame,
+            caption="Corticosteroid doses before and after IVIG, all diseases",
+            link_column="Report",
             link_text=citations.label,
         )
 
@@ -687,12 +756,17 @@ class Review:
         status = checked["agrees"].map({True: "agrees", False: "differs"}).fillna("not checkable")
         frame = (
             checked.assign(Check=status)
-            .groupby(["source", "Check"]).size().unstack(fill_value=0).reset_index()
+            .groupby(["source", "Check"])
+            .size()
+            .unstack(fill_value=0)
+            .reset_index()
             .rename(columns={"source": "Document"})
         )
         return tables.show(
-            frame, caption="Totals stated by the source documents, checked against the data",
-            link_column="Document", link_text=citations.label,
+            frame,
+            caption="Totals stated by the source documents, checked against the data",
+            link_column="Document",
+            link_text=citations.label,
         )
 
     def regimen_chart(self):

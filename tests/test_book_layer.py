@@ -1,0 +1,159 @@
+"""The chapter layer (livingreview.book): what each page computes from data/."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from livingreview import book, regimens, stats
+from livingreview.data import DISEASES, load_package
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def data() -> book.Data:
+    return book.Data.load(ROOT)
+
+
+def test_report_table_adds_up_case_groups_of_one_report(data):
+    lv = book.Chapter("LV", data)
+    reports = lv.reports.set_index("source")
+    assert len(reports) == lv.cases["source"].nunique()
+    # Ravat 2002 is two case groups (one per dose group) but one report
+    assert lv.cases["source"].eq("ravat2002").sum() == 2
+    assert reports.loc["ravat2002", ["case_groups", "n_patients", "n_responders"]].tolist() == [2, 2, 2]
+
+
+def test_report_without_response_counts_is_kept_but_not_pooled(data):
+    ssc = book.Chapter("SSc", data)
+    assert ssc.reports["n_responders"].isna().all()
+    assert ssc.pooled.k == 0
+    assert book.describe_pooled(ssc.pooled).startswith("not estimable")
+
+
+def test_pooled_estimate_is_the_glmm_of_the_reports(data):
+    lv = book.Chapter("LV", data)
+    r = lv.reports
+    expected = stats.pool_glmm(r["n_responders"].astype(int).tolist(), r["n_evaluable"].astype(int).tolist())
+    assert lv.pooled == expected
+    assert lv.numbers()["pooled"] == book.describe_pooled(expected)
+
+
+def test_single_report_is_labelled_not_pooled(data):
+    text = book.Chapter("CLE", data).numbers()["pooled"]
+    assert text.endswith("from a single report (not pooled)")
+
+
+@pytest.mark.parametrize("disease", DISEASES)
+def test_numbers_are_consistent_with_the_case_rows(data, disease):
+    ch = book.Chapter(disease, data)
+    n = ch.numbers()
+    assert n["patients"] == ch.cases["n_patients"].sum()
+    assert n["reports"] == ch.cases["source"].nunique()
+    assert n["responders"] <= n["evaluable"] <= n["patients"]
+    assert n["claims_agree"] + n["claims_disagree"] + n["claims_uncheckable"] == n["claims"]
+    for key, value in n.items():
+        assert re.fullmatch(r"[a-z0-9_]+", key), key
+        assert not (isinstance(value, float) and value.is_integer()), f"{key} should be glued as an int"
+
+
+def test_glued_text_has_no_quotes():
+    assert repr(book.Text("95 %")) == "95 %"
+
+
+def test_outcome_values_are_glued_under_their_id(data):
+    n = book.Chapter("SSc", data).numbers()
+    row = data.outcomes.set_index("outcome_id").loc["SSc-sanges2017-muscle-pain-before"]
+    assert n["sanges2017_muscle_pain_before"] == row["value"]
+    assert n["sanges2017_muscle_pain_after_p"] == "<0.0001"
+
+
+def test_every_glue_name_used_by_a_page_is_defined(data):
+    """A typo in a {glue:text} role would only show up as a build warning; catch it here with a clear name."""
+    names = {f"review_{k}" for k in book.Review(data).numbers()}
+    for disease in DISEASES:
+        names |= {f"{disease.lower()}_{k}" for k in book.Chapter(disease, data).numbers()}
+        names.add(f"{disease.lower()}_data_version")
+    for page in (ROOT / "book").glob("*.md"):
+        for used in re.findall(r"\{glue:text\}`([^`:]+)", page.read_text(encoding="utf-8")):
+            assert used in names, f"{page.name} uses undefined glue name {used}"
+
+
+def test_subgroup_table_compares_only_classified_groups(data):
+    frame = book.subgroup_frame(book.Chapter("LV", data).cases)
+    dose = frame[frame["Analysis"] == "Dose per cycle"].set_index("Subgroup")
+    assert set(dose.index) == {regimens.DOSE_HIGH, regimens.DOSE_LOW, regimens.UNCLASSIFIED}
+    assert dose.loc[regimens.UNCLASSIFIED, "Difference between subgroups"] == "not compared"
+    assert dose.loc[regimens.DOSE_HIGH, "Difference between subgroups"].startswith("p = ")
+    # every subgroup analysis accounts for every patient with a response outcome exactly once
+    for _, part in frame.groupby("Analysis"):
+        assert part["Patients"].sum() == book.Chapter("LV", data).numbers()["evaluable"]
+
+
+def test_sensitivity_table_flags_the_clamped_freeman_tukey(data):
+    frame = book.sensitivity_frame(book.Chapter("LV", data).reports).set_index("Method")
+    ft = frame.loc[book.SENSITIVITY_METHODS["pft-dl"]]
+    assert "cut off" in ft["Caveat"]
+    assert frame.loc[book.SENSITIVITY_METHODS["glmm"], "Estimate"] == book.pct(
+        book.Chapter("LV", data).pooled.estimate, 1
+    )
+
+
+def test_latest_change_reads_the_newest_entry():
+    text = "# Changelog\n\n## 1.2.0 — 2027-01-05\n\n- x\n\n## 1.1.0 — 2026-12-01\n"
+    assert book.latest_change(text) == ("1.2.0", "2027-01-05")
+    with pytest.raises(ValueError, match="no '## <version>"):
+        book.latest_change("# Changelog\n")
+
+
+def test_shipped_changelog_matches_the_data_version(data):
+    version, _ = book.latest_change((ROOT / "data" / "CHANGELOG.md").read_text(encoding="utf-8"))
+    assert version == data.version
+
+
+def test_data_dictionary_lists_every_field_of_every_resource():
+    package = load_package(ROOT)
+    html = "".join(t._repr_html_() for t in book.data_dictionary(ROOT))
+    for resource in package["resources"]:
+        for field in resource["schema"]["fields"]:
+            assert f">{field['name']}<" in html, field["name"]
+
+
+def test_steroid_frame_combines_patients_and_group_means(data):
+    frame = book.steroid_frame(data.cases, data.outcomes)
+    assert set(frame["Report"]) >= {"ferranti2021", "singh2020", "sanges2017", "rist2011"}
+    ssc = frame[frame["Report"] == "sanges2017"].iloc[0]
+    assert (ssc["Before (mg/day)"], ssc["After (mg/day)"], ssc["P value"]) == (
+        "13 ± 11.6",
+        "8.9 ± 10.4",
+        "0.01",
+    )
+
+
+def test_data_text_is_escaped_in_chapter_tables(tmp_path, data):
+    hostile = "<script>alert(1)</script>"
+    cases = data.cases.copy()
+    cases.loc[0, "notes"] = hostile
+    cases.loc[0, "subtype"] = hostile
+    patched = book.Data(data.root, cases, data.outcomes, data.claims, data.version)
+    ch = book.Chapter(cases.loc[0, "disease"], patched)
+    for table in (ch.response_table(), ch.regimen_table()):
+        html = table._repr_html_()
+        assert hostile not in html
+        assert "&lt;script&gt;" in html
+
+
+def test_unknown_disease_is_refused(data):
+    with pytest.raises(ValueError, match="unknown disease"):
+        book.Chapter("XYZ", data)
+
+
+def test_review_summary_has_one_row_per_disease(data):
+    frame = book.Review(data).summary_frame()
+    assert frame["Patients"].sum() == data.cases["n_patients"].sum()
+    assert len(frame) == len(DISEASES)
+    json.dumps(frame.astype(str).to_dict())  # renders without exotic objects
+    assert pd.api.types.is_integer_dtype(frame["Reports"])
