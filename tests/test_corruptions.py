@@ -27,8 +27,11 @@ def copy_tree(dest: Path) -> Path:
 
 
 def hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 class Table:
@@ -90,6 +93,7 @@ def cell(root: Path, table: str, key: str, column: str, value: str, fragment: st
 
 
 # ----------------------------------------------------------------------------------------- file level
+
 
 @corruption
 def empty_file(root):
@@ -226,6 +230,7 @@ def non_minimal_quoting(root):
 
 # ----------------------------------------------------------------------------------------- header / rows
 
+
 @corruption
 def missing_column(root):
     t = Table(root, "cases")
@@ -306,6 +311,7 @@ def duplicate_case_row(root):
 
 # ----------------------------------------------------------------------------------------- schema
 
+
 @corruption
 def integer_type(root):
     return cell(root, "cases", Table(root, "cases").rows[5][0], "n_patients", "seven", "is not an integer")
@@ -318,19 +324,33 @@ def integer_not_whole(root):
 
 @corruption
 def number_type(root):
-    return cell(root, "cases", Table(root, "cases").first_key(age_stat="mean"), "age_years", "4O", "not a number")
+    return cell(
+        root, "cases", Table(root, "cases").first_key(age_stat="mean"), "age_years", "4O", "not a number"
+    )
 
 
 @corruption
 def decimal_comma(root):
-    return cell(root, "outcomes", Table(root, "outcomes").first_key(statistic="mean"), "value", "9,2",
-                "decimal separator")
+    return cell(
+        root,
+        "outcomes",
+        Table(root, "outcomes").first_key(statistic="mean"),
+        "value",
+        "9,2",
+        "decimal separator",
+    )
 
 
 @corruption
 def enum_value(root):
-    return cell(root, "cases", Table(root, "cases").first_key(disease="LV"), "disease", "lv",
-                "'lv' is not one of LCV, CLE, LV, SSc, SjS")
+    return cell(
+        root,
+        "cases",
+        Table(root, "cases").first_key(disease="LV"),
+        "disease",
+        "lv",
+        "'lv' is not one of LCV, CLE, LV, SSc, SjS",
+    )
 
 
 @corruption
@@ -379,7 +399,9 @@ def maximum(root):
 
 @corruption
 def max_length(root):
-    return cell(root, "cases", Table(root, "cases").rows[0][0], "country", "Republic of " * 6, "the maximum is 60")
+    return cell(
+        root, "cases", Table(root, "cases").rows[0][0], "country", "Republic of " * 6, "the maximum is 60"
+    )
 
 
 @corruption
@@ -415,16 +437,25 @@ def claims_enum(root):
 
 # ----------------------------------------------------------------------------------------- references
 
+
 @corruption
 def unknown_bib_key(root):
-    return cell(root, "cases", Table(root, "cases").first_key(via="gao2022"), "via", "smith2020",
-                "'smith2020' is not a key in references.bib")
+    return cell(
+        root,
+        "cases",
+        Table(root, "cases").first_key(via="gao2022"),
+        "via",
+        "smith2020",
+        "'smith2020' is not a key in references.bib",
+    )
 
 
 @corruption
 def unknown_bib_key_outcomes(root):
     t = Table(root, "outcomes")
-    return cell(root, "outcomes", t.first_key(case_id=""), "source", "smith2020", "not a key in references.bib")
+    return cell(
+        root, "outcomes", t.first_key(case_id=""), "source", "smith2020", "not a key in references.bib"
+    )
 
 
 @corruption
@@ -447,8 +478,10 @@ def bib_duplicate_key(root):
     p = root / "references.bib"
     text = p.read_text(encoding="utf-8")
     line = text.count("\n") + 1
-    p.write_text(text + "@article{gao2022,\n  author = {X}, title = {Y}, journal = {Z}, year = {2022}\n}\n",
-                 encoding="utf-8")
+    p.write_text(
+        text + "@article{gao2022,\n  author = {X}, title = {Y}, journal = {Z}, year = {2022}\n}\n",
+        encoding="utf-8",
+    )
     return f"references.bib:{line}::", "duplicate key 'gao2022'"
 
 
@@ -494,26 +527,42 @@ def descriptor_unknown_type(root):
     text = json.dumps(package, indent=2)
     p.write_text(text, encoding="utf-8")
     name = package["resources"][0]["schema"]["fields"][1]["name"]
-    return f"data/datapackage.json:{text[: text.index(chr(34) + name + chr(34))].count(chr(10)) + 1}::", "geopoint"
+    return (
+        f"data/datapackage.json:{text[: text.index(chr(34) + name + chr(34))].count(chr(10)) + 1}::",
+        "geopoint",
+    )
 
 
 # ----------------------------------------------------------------------------------------- case rules
+
 
 @corruption
 def responders_exceed(root):
     t = Table(root, "cases")
     key = t.first_key(source="kofler2021")
     n = int(t.get(key, "n_patients"))
-    return cell(root, "cases", key, "n_responders", str(n + 1),
-                f"{n + 1} responders but n_patients is {n} (responders cannot exceed patients)")
+    return cell(
+        root,
+        "cases",
+        key,
+        "n_responders",
+        str(n + 1),
+        f"{n + 1} responders but n_patients is {n} (responders cannot exceed patients)",
+    )
 
 
 @corruption
 def improved_stable_worsened(root):
     t = Table(root, "cases")
     key = t.first_key(source="ozden2020")
-    return cell(root, "cases", key, "n_improved", str(int(t.get(key, "n_patients")) + 1),
-                "n_improved + n_stable + n_worsened")
+    return cell(
+        root,
+        "cases",
+        key,
+        "n_improved",
+        str(int(t.get(key, "n_patients")) + 1),
+        "n_improved + n_stable + n_worsened",
+    )
 
 
 @corruption
@@ -559,8 +608,14 @@ def age_below_min(root):
 @corruption
 def dose_min_above_max(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="kreuter2004"), "dose_g_kg_min", "1.8",
-                "dose_g_kg_min 1.8 is greater than dose_g_kg_max 1.5")
+    return cell(
+        root,
+        "cases",
+        t.first_key(source="kreuter2004"),
+        "dose_g_kg_min",
+        "1.8",
+        "dose_g_kg_min 1.8 is greater than dose_g_kg_max 1.5",
+    )
 
 
 @corruption
@@ -651,6 +706,7 @@ def steroid_dose_without_drug(root):
 
 # ----------------------------------------------------------------------------------------- outcome rules
 
+
 @corruption
 def outcome_source_without_cases(root):
     t = Table(root, "outcomes")
@@ -663,7 +719,9 @@ def outcome_case_other_source(root):
     t = Table(root, "outcomes")
     key = t.first_key(source="sanges2017")
     cases = Table(root, "cases")
-    return cell(root, "outcomes", key, "case_id", cases.first_key(source="rist2011"), "belongs to source 'rist2011'")
+    return cell(
+        root, "outcomes", key, "case_id", cases.first_key(source="rist2011"), "belongs to source 'rist2011'"
+    )
 
 
 @corruption
@@ -693,7 +751,9 @@ def sd_without_mean(root):
 @corruption
 def percent_above_100(root):
     t = Table(root, "outcomes")
-    return cell(root, "outcomes", t.first_key(statistic="percent"), "value", "120", "120 percent is above 100")
+    return cell(
+        root, "outcomes", t.first_key(statistic="percent"), "value", "120", "120 percent is above 100"
+    )
 
 
 @corruption
@@ -712,7 +772,9 @@ def count_above_n(root):
 @corruption
 def p_value_on_before(root):
     t = Table(root, "outcomes")
-    return cell(root, "outcomes", t.first_key(timepoint="before"), "p_value", "0.05", "belongs on the 'after' row")
+    return cell(
+        root, "outcomes", t.first_key(timepoint="before"), "p_value", "0.05", "belongs on the 'after' row"
+    )
 
 
 # ----------------------------------------------------------------------------------------- the tests

@@ -36,8 +36,11 @@ def _frictionless(path: Path) -> frictionless.Report:
     return frictionless.validate(str(path))
 
 
-@pytest.mark.xfail(CREATED_IS_BARE_DATE, strict=True,
-                   reason="data/datapackage.json 'created' is a bare date; the Data Package spec needs a datetime")
+@pytest.mark.xfail(
+    CREATED_IS_BARE_DATE,
+    strict=True,
+    reason="data/datapackage.json 'created' is a bare date; the Data Package spec needs a datetime",
+)
 def test_frictionless_accepts_shipped_package():
     report = _frictionless(ROOT / "data/datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "message"])

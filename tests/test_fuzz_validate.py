@@ -18,8 +18,13 @@ from livingreview.validate import validate_tree
 ROOT = Path(__file__).resolve().parents[1]
 CASES = (ROOT / "data/cases.csv").read_text(encoding="utf-8")
 OUTCOMES = (ROOT / "data/outcomes.csv").read_text(encoding="utf-8")
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _tree(tmp: Path) -> Path:
@@ -58,10 +63,15 @@ def test_random_bytes_bib_and_descriptor(tmp_path, data):
 
 
 edits = st.lists(
-    st.tuples(st.sampled_from(["delete", "duplicate", "insert"]), st.integers(min_value=0),
-              st.integers(min_value=1, max_value=40), st.sampled_from([",", ";", "\t", '"', "\n", "\r", " ", "x",
-                                                                       "\ufeff", "\x00", "é"])),
-    min_size=1, max_size=8)
+    st.tuples(
+        st.sampled_from(["delete", "duplicate", "insert"]),
+        st.integers(min_value=0),
+        st.integers(min_value=1, max_value=40),
+        st.sampled_from([",", ";", "\t", '"', "\n", "\r", " ", "x", "\ufeff", "\x00", "é"]),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 def _apply(text: str, ops) -> str:
@@ -70,9 +80,9 @@ def _apply(text: str, ops) -> str:
             break
         pos %= len(text)
         if op == "delete":
-            text = text[:pos] + text[pos + length:]
+            text = text[:pos] + text[pos + length :]
         elif op == "duplicate":
-            text = text[:pos] + text[pos:pos + length] + text[pos:]
+            text = text[:pos] + text[pos : pos + length] + text[pos:]
         else:
             text = text[:pos] + char * (length % 3 + 1) + text[pos:]
     return text
@@ -95,15 +105,20 @@ def test_swapped_delimiters(tmp_path, delim, swap_all):
 
 
 cell_values = st.one_of(
-    st.text(max_size=30), st.integers(min_value=-(10**12), max_value=10**12).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(repr), st.sampled_from(["", " ", "NA", "1e400", "-0", "1,5",
-                                                                              "LV", "case_report", '"', "\n"]))
+    st.text(max_size=30),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", " ", "NA", "1e400", "-0", "1,5", "LV", "case_report", '"', "\n"]),
+)
 
 
 @FUZZ
-@given(changes=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0), cell_values),
-                        min_size=1, max_size=12),
-       which=st.sampled_from(["data/cases.csv", "data/outcomes.csv"]))
+@given(
+    changes=st.lists(
+        st.tuples(st.integers(min_value=0), st.integers(min_value=0), cell_values), min_size=1, max_size=12
+    ),
+    which=st.sampled_from(["data/cases.csv", "data/outcomes.csv"]),
+)
 def test_random_cells(tmp_path, changes, which):
     root = _tree(tmp_path)
     text = CASES if which == "data/cases.csv" else OUTCOMES

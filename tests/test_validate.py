@@ -28,8 +28,11 @@ def copy_tree(dest: Path) -> Path:
 
 
 def digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_shipped_data_is_valid():
@@ -45,8 +48,12 @@ def test_cli_ok_line(capsys):
 def test_cli_as_subprocess(tmp_path):
     root = copy_tree(tmp_path)
     (root / "data/cases.csv").write_bytes(b"\xff\xfegarbage")
-    proc = subprocess.run([sys.executable, "-m", "livingreview", "--root", str(root), "validate"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "livingreview", "--root", str(root), "validate"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[0].startswith("data/cases.csv:1::")
@@ -59,8 +66,10 @@ def test_problems_sorted_and_formatted(tmp_path):
     (root / "references.bib").unlink()
     problems = validate_tree(root)
     assert problems == sorted(problems)
-    assert [str(p) for p in problems][:2] == ["data/outcomes.csv:1:: is empty; it needs at least the header line",
-                                              "references.bib:1:: file is missing"]
+    assert [str(p) for p in problems][:2] == [
+        "data/outcomes.csv:1:: is empty; it needs at least the header line",
+        "references.bib:1:: file is missing",
+    ]
 
 
 def test_shipped_data_is_canonical(capsys):
@@ -105,7 +114,9 @@ def test_fmt_reorders_columns(tmp_path, capsys):
     table, _ = read_table(root / "data/outcomes.csv", "data/outcomes.csv")
     order = list(reversed(range(len(table.header))))
     rows = zip(*(table.columns[j] for j in order), strict=True)
-    (root / "data/outcomes.csv").write_text(to_csv_text([table.header[j] for j in order], rows), encoding="utf-8")
+    (root / "data/outcomes.csv").write_text(
+        to_csv_text([table.header[j] for j in order], rows), encoding="utf-8"
+    )
     assert cli.main(["--root", str(root), "fmt"]) == 0
     assert (root / "data/outcomes.csv").read_bytes() == original
 
@@ -115,7 +126,10 @@ def test_fmt_reorders_columns(tmp_path, capsys):
     [
         (lambda b: b.replace(b",", b";"), "data/cases.csv:1::"),
         (lambda b: b[:200] + b"\xff" + b[200:], "data/cases.csv:1::"),
-        (lambda b: b.replace(b"\n", b",extra\n", 3), "data/cases.csv:1:extra:"),  # header and two rows too long
+        (
+            lambda b: b.replace(b"\n", b",extra\n", 3),
+            "data/cases.csv:1:extra:",
+        ),  # header and two rows too long
         (lambda b: b.replace(b"case_id,", b"", 1), "data/cases.csv:1:case_id:"),
         (lambda b: b.replace(b",2020,", b",twenty,", 1), ":year:"),
     ],
@@ -144,18 +158,38 @@ def test_write_atomic_leaves_no_temp(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "integer", "expected"),
-    [("2", False, "2"), ("2.0", False, "2"), ("+3.570", False, "3.57"), ("1e2", False, "100"),
-     ("-0.0", False, "0"), ("007", True, "7"), ("2.0", True, "2"), ("2.5", True, None), (".5", False, "0.5"),
-     ("nan", False, None), ("inf", False, None), ("1,5", False, None), ("", False, None), ("1e999999", False, None),
-     (" 4 ", False, "4"), ("0.000100", False, "0.0001")],
+    [
+        ("2", False, "2"),
+        ("2.0", False, "2"),
+        ("+3.570", False, "3.57"),
+        ("1e2", False, "100"),
+        ("-0.0", False, "0"),
+        ("007", True, "7"),
+        ("2.0", True, "2"),
+        ("2.5", True, None),
+        (".5", False, "0.5"),
+        ("nan", False, None),
+        ("inf", False, None),
+        ("1,5", False, None),
+        ("", False, None),
+        ("1e999999", False, None),
+        (" 4 ", False, "4"),
+        ("0.000100", False, "0.0001"),
+    ],
 )
 def test_canonical_number(text, integer, expected):
     assert canonical_number(text, integer) == expected
 
 
 def _table_view(table):
-    return (table.header, [list(c) for c in table.columns], table.lines.tolist(), table.ragged, table.blank_lines,
-            bool(table.bad_quoting))
+    return (
+        table.header,
+        [list(c) for c in table.columns],
+        table.lines.tolist(),
+        table.ragged,
+        table.blank_lines,
+        bool(table.bad_quoting),
+    )
 
 
 @pytest.mark.parametrize("mutation", ["none", "multiline", "ragged", "quoted", "blank", "short"])
@@ -168,7 +202,11 @@ def test_fast_path_agrees_with_exact_path(tmp_path, mutation):
     elif mutation == "ragged":
         lines[4] += ",x"
     elif mutation == "quoted":
-        lines[6] = lines[6].replace(",case_report,", ',"case_report",', 1).replace(",case_series,", ',"case_series",')
+        lines[6] = (
+            lines[6]
+            .replace(",case_report,", ',"case_report",', 1)
+            .replace(",case_series,", ',"case_series",')
+        )
     elif mutation == "blank":
         lines.insert(7, "")
     elif mutation == "short":
@@ -197,14 +235,19 @@ def test_bib_loader_on_shipped_file():
     entry = bib.entries["kofler2021"]
     assert entry.year == 2021 and entry.fields["journal"] and entry.line >= 1
     text = (ROOT / "references.bib").read_text(encoding="utf-8")
-    assert text.splitlines()[entry.line - 1].startswith("@") and "kofler2021" in text.splitlines()[entry.line - 1]
+    assert (
+        text.splitlines()[entry.line - 1].startswith("@")
+        and "kofler2021" in text.splitlines()[entry.line - 1]
+    )
 
 
 def test_bib_loader_reports_failures_and_duplicates(capsys):
-    bib = parse_bib("@article{a2000,\n author={A}, title={T}, year={2000}, journal={J}}\n"
-                    "@article{a2000,\n author={B}, title={T}, year={2000}, journal={J}}\n"
-                    "@book{b2001,\n title={T}, year={2001}}\n"
-                    "@article{c2002,\n title={never closed\n")
+    bib = parse_bib(
+        "@article{a2000,\n author={A}, title={T}, year={2000}, journal={J}}\n"
+        "@article{a2000,\n author={B}, title={T}, year={2000}, journal={J}}\n"
+        "@book{b2001,\n title={T}, year={2001}}\n"
+        "@article{c2002,\n title={never closed\n"
+    )
     assert list(bib.entries) == ["a2000", "b2001"]
     assert bib.duplicates == [("a2000", 3, 1)]
     assert [line for line, _ in bib.failures] == [7]

@@ -15,8 +15,16 @@ from pathlib import Path
 
 from livingreview.canonical import Problem
 
-__all__ = ["REQUIRED_FIELDS", "VENUE_FIELDS", "BibEntry", "BibFile", "bib_problems", "load_bib", "parse_bib",
-           "plain"]
+__all__ = [
+    "REQUIRED_FIELDS",
+    "VENUE_FIELDS",
+    "BibEntry",
+    "BibFile",
+    "bib_problems",
+    "load_bib",
+    "parse_bib",
+    "plain",
+]
 
 #: Every entry needs these fields ...
 REQUIRED_FIELDS = ("author", "title", "year")
@@ -73,8 +81,10 @@ class _Capture(logging.Filter):
 def _quiet_bibtexparser():
     """Collect (instead of printing) what bibtexparser logs about blocks it cannot parse."""
     capture = _Capture()
-    loggers = [logging.getLogger(name) for name in ("bibtexparser", "bibtexparser.splitter",
-                                                    "bibtexparser.middlewares")]
+    loggers = [
+        logging.getLogger(name)
+        for name in ("bibtexparser", "bibtexparser.splitter", "bibtexparser.middlewares")
+    ]
     for lg in loggers:
         lg.addFilter(capture)
     try:
@@ -93,7 +103,7 @@ def parse_bib(text: str, path: str = "references.bib") -> BibFile:
     try:
         with _quiet_bibtexparser() as capture:
             library = bibtexparser.parse_string(text)
-    except Exception as exc:  # noqa: BLE001 - bibtexparser can fail in many ways on garbage
+    except Exception as exc:
         bib.errors.append((1, f"cannot be parsed as BibTeX ({type(exc).__name__}: {exc})"))
         return bib
     logged = {}
@@ -103,8 +113,9 @@ def parse_bib(text: str, path: str = "references.bib") -> BibFile:
             logged[int(match.group(1))] = (int(match.group(2)) + 1, match.group(3).strip())
     for entry in library.entries:
         fields = {f.key.lower(): str(f.value) for f in entry.fields}
-        bib.entries.setdefault(entry.key, BibEntry(entry.key, entry.entry_type.lower(), fields,
-                                                   entry.start_line + 1))
+        bib.entries.setdefault(
+            entry.key, BibEntry(entry.key, entry.entry_type.lower(), fields, entry.start_line + 1)
+        )
     for block in library.failed_blocks:
         line = (getattr(block, "start_line", 0) or 0) + 1
         kind = type(block).__name__
@@ -117,8 +128,12 @@ def parse_bib(text: str, path: str = "references.bib") -> BibFile:
             where = f" (parsing stopped on line {detail[0]}: {detail[1]})" if detail else ""
             head = (getattr(block, "raw", "") or "").strip().splitlines()
             head_text = head[0][:60] if head else ""
-            bib.failures.append((line, f"cannot parse the entry starting '{head_text}'{where}; check braces, "
-                                       "quotes and commas"))
+            bib.failures.append(
+                (
+                    line,
+                    f"cannot parse the entry starting '{head_text}'{where}; check braces, quotes and commas",
+                )
+            )
     if not library.entries and not library.failed_blocks and text.strip() and "@" not in text:
         bib.errors.append((1, "contains no BibTeX entries"))
     return bib
@@ -141,12 +156,15 @@ def load_bib(path: str | Path, relpath: str = "references.bib") -> BibFile:
     except UnicodeDecodeError as exc:
         bib = BibFile(relpath)
         line = data.count(b"\n", 0, exc.start) + 1
-        bib.errors.append((line, f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); save it "
-                                 "as UTF-8"))
+        bib.errors.append(
+            (line, f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8")
+        )
         return bib
     if "\x00" in text:
         bib = BibFile(relpath)
-        bib.errors.append((text.count("\n", 0, text.index("\x00")) + 1, "contains a NUL character (binary data)"))
+        bib.errors.append(
+            (text.count("\n", 0, text.index("\x00")) + 1, "contains a NUL character (binary data)")
+        )
         return bib
     return parse_bib(text, relpath)
 
@@ -156,16 +174,34 @@ def bib_problems(bib: BibFile) -> list[Problem]:
     out = [Problem(bib.path, line, "", message) for line, message in bib.errors]
     out += [Problem(bib.path, line, "", message) for line, message in bib.failures]
     for key, line, first in bib.duplicates:
-        out.append(Problem(bib.path, line, "", f"duplicate key '{key}' (first defined on line {first}); "
-                                                "rename or remove one"))
+        out.append(
+            Problem(
+                bib.path,
+                line,
+                "",
+                f"duplicate key '{key}' (first defined on line {first}); rename or remove one",
+            )
+        )
     for entry in bib.entries.values():
         for name in REQUIRED_FIELDS:
             if not plain(entry.fields.get(name, "")):
                 out.append(Problem(bib.path, entry.line, name, f"entry '{entry.key}' has no {name}"))
         if not any(plain(entry.fields.get(name, "")) for name in VENUE_FIELDS):
-            out.append(Problem(bib.path, entry.line, "journal", f"entry '{entry.key}' has no journal "
-                                                                "(or booktitle or publisher)"))
+            out.append(
+                Problem(
+                    bib.path,
+                    entry.line,
+                    "journal",
+                    f"entry '{entry.key}' has no journal (or booktitle or publisher)",
+                )
+            )
         if plain(entry.fields.get("year", "")) and entry.year is None:
-            out.append(Problem(bib.path, entry.line, "year", f"entry '{entry.key}' has year "
-                                                             f"{entry.fields['year']!r}; write four digits"))
+            out.append(
+                Problem(
+                    bib.path,
+                    entry.line,
+                    "year",
+                    f"entry '{entry.key}' has year {entry.fields['year']!r}; write four digits",
+                )
+            )
     return out

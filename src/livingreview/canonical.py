@@ -76,6 +76,13 @@ class RawTable:
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, number of fields)
     bad_quoting: list[int] = field(default_factory=list)  # lines of records not minimally quoted
     fast: bool = False
+    factorized: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # codes, uniques
+
+    def factorize(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """``pandas.factorize`` of column ``j``, computed once."""
+        if j not in self.factorized:
+            self.factorized[j] = pd.factorize(self.columns[j])
+        return self.factorized[j]
 
     @property
     def nrows(self) -> int:
@@ -85,27 +92,48 @@ class RawTable:
         """Structural problems found while reading (the caller adds the schema's)."""
         out = []
         if self.bom:
-            out.append(Problem(self.path, 1, "", "starts with a UTF-8 byte order mark (BOM); save without BOM "
-                                                  "(run `livingreview fmt`)"))
+            out.append(
+                Problem(
+                    self.path,
+                    1,
+                    "",
+                    "starts with a UTF-8 byte order mark (BOM); save without BOM (run `livingreview fmt`)",
+                )
+            )
         if self.crlf:
-            out.append(Problem(self.path, 1, "", "uses CRLF (Windows) line endings; use LF only "
-                                                  "(run `livingreview fmt`)"))
+            out.append(
+                Problem(
+                    self.path, 1, "", "uses CRLF (Windows) line endings; use LF only (run `livingreview fmt`)"
+                )
+            )
         if not self.final_newline:
             last = self.lines[-1] if len(self.lines) else 1
-            out.append(Problem(self.path, int(last), "", "no newline at the end of the file "
-                                                         "(run `livingreview fmt`)"))
+            out.append(
+                Problem(
+                    self.path, int(last), "", "no newline at the end of the file (run `livingreview fmt`)"
+                )
+            )
         for line in self.blank_lines:
             out.append(Problem(self.path, line, "", "empty line; remove it (run `livingreview fmt`)"))
         k = len(self.header)
         for line, n in self.ragged:
-            hint = ("a cell containing ',' must be enclosed in double quotes" if n > k
-                    else "a ',' is missing or a quoted cell swallowed its neighbours")
+            hint = (
+                "a cell containing ',' must be enclosed in double quotes"
+                if n > k
+                else "a ',' is missing or a quoted cell swallowed its neighbours"
+            )
             out.append(Problem(self.path, line, "", f"row has {n} fields but the header has {k} ({hint})"))
         for line in self.bad_quoting[:1]:
             more = f" (and {len(self.bad_quoting) - 1} more rows)" if len(self.bad_quoting) > 1 else ""
-            out.append(Problem(self.path, line, "", "cells are not minimally quoted: quote only cells that "
-                                                    "contain ',', '\"' or a line break" + more
-                                                    + " (run `livingreview fmt`)"))
+            out.append(
+                Problem(
+                    self.path,
+                    line,
+                    "",
+                    "cells are not minimally quoted: quote only cells that "
+                    "contain ',', '\"' or a line break" + more + " (run `livingreview fmt`)",
+                )
+            )
         return out
 
 
@@ -147,12 +175,15 @@ def _line_of_offset(data: bytes | str, offset: int) -> int:
     return data.count(b"\n" if isinstance(data, bytes) else "\n", 0, offset) + 1
 
 
-def read_table(path: str | Path, relpath: str, *, fast: bool | None = None) -> tuple[RawTable | None, list[Problem]]:
+def read_table(
+    path: str | Path, relpath: str, *, fast: bool | None = None
+) -> tuple[RawTable | None, list[Problem]]:
     """Parse one CSV file. Returns ``(table, problems)``; ``table`` is ``None`` when the file cannot be parsed
     safely, and then ``problems`` says why (one problem, at the best location). Never raises.
 
     ``fast``: ``None`` chooses by size, ``True`` tries the pandas path first, ``False`` forces the exact path.
     """
+
     def fatal(line: int, message: str) -> tuple[None, list[Problem]]:
         return None, [Problem(relpath, line, "", message)]
 
@@ -166,14 +197,16 @@ def read_table(path: str | Path, relpath: str, *, fast: bool | None = None) -> t
     except OSError as exc:
         return fatal(1, f"cannot be read ({exc.strerror or exc})")
     bom = data.startswith(_BOM)
-    body = data[len(_BOM):] if bom else data
+    body = data[len(_BOM) :] if bom else data
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         return fatal(1, "is encoded as UTF-16; save it as UTF-8")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = _line_of_offset(body, exc.start)
-        return fatal(line, f"is not valid UTF-8 (byte 0x{body[exc.start]:02x} on line {line}); save it as UTF-8")
+        return fatal(
+            line, f"is not valid UTF-8 (byte 0x{body[exc.start]:02x} on line {line}); save it as UTF-8"
+        )
     if not text.strip():
         return fatal(1, "is empty; it needs at least the header line")
     nul = text.find("\x00")
@@ -184,7 +217,9 @@ def read_table(path: str | Path, relpath: str, *, fast: bool | None = None) -> t
         text = text.replace("\r\n", "\n")
     cr = text.find("\r")
     if cr >= 0:
-        return fatal(_line_of_offset(text, cr), "contains a bare carriage return (CR); line endings must be LF")
+        return fatal(
+            _line_of_offset(text, cr), "contains a bare carriage return (CR); line endings must be LF"
+        )
     final_newline = text.endswith("\n")
     if fast is None:
         fast = len(text) >= FAST_PATH_MIN_CHARS
@@ -201,8 +236,13 @@ def _header_problem(header: list[str], relpath: str) -> Problem | None:
     if len(header) == 1:
         for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
             if sep in header[0]:
-                return Problem(relpath, 1, "", f"columns are separated by {name}; they must be separated by ',' "
-                                               "(save as comma-separated CSV)")
+                return Problem(
+                    relpath,
+                    1,
+                    "",
+                    f"columns are separated by {name}; they must be separated by ',' "
+                    "(save as comma-separated CSV)",
+                )
     if all(h == "" for h in header):
         return Problem(relpath, 1, "", "line 1 must be the header (column names), but it is empty")
     return None
@@ -222,14 +262,20 @@ def _read_exact(text: str, relpath: str) -> tuple[RawTable | None, list[Problem]
         start = end + 1
         msg = str(exc)
         if "unexpected end of data" in msg:
-            message = (f"unterminated quoted field: a '\"' opened in the record starting on line {start} is never "
-                       "closed (close it, or double a '\"' inside a quoted cell)")
+            message = (
+                f"unterminated quoted field: a '\"' opened in the record starting on line {start} is never "
+                "closed (close it, or double a '\"' inside a quoted cell)"
+            )
         elif "field limit" in msg:
-            message = (f"a cell is longer than {csv.field_size_limit()} characters (is a closing '\"' missing?)")
+            message = (
+                f"a cell is longer than {csv.field_size_limit()} characters (is a closing '\"' missing?)"
+            )
         elif "expected after" in msg:
             start = reader.line_num
-            message = ("stray '\"': a quoted cell must end with '\"' right before ',' or the line end; write a "
-                       "'\"' inside a quoted cell as '\"\"'")
+            message = (
+                "stray '\"': a quoted cell must end with '\"' right before ',' or the line end; write a "
+                "'\"' inside a quoted cell as '\"\"'"
+            )
         else:
             message = f"cannot be parsed as CSV ({msg})"
         return None, [Problem(relpath, start, "", message)]
@@ -261,11 +307,20 @@ def _read_exact(text: str, relpath: str) -> tuple[RawTable | None, list[Problem]
     for rec, start, stop in zip(records[1:], starts[1:], bounds[1:], strict=True):
         if rec and _serialise(rec) != "\n".join(raw_lines[start - 1 : stop - 1]):
             bad_quoting.append(start)
-    columns = [np.array(col, dtype=object) for col in zip(*good, strict=True)] if good else [
-        np.empty(0, dtype=object) for _ in header
-    ]
-    table = RawTable(relpath, header, columns, np.array(good_lines, dtype=np.int64), blank_lines=blank,
-                     ragged=ragged, bad_quoting=bad_quoting)
+    columns = (
+        [np.array(col, dtype=object) for col in zip(*good, strict=True)]
+        if good
+        else [np.empty(0, dtype=object) for _ in header]
+    )
+    table = RawTable(
+        relpath,
+        header,
+        columns,
+        np.array(good_lines, dtype=np.int64),
+        blank_lines=blank,
+        ragged=ragged,
+        bad_quoting=bad_quoting,
+    )
     return table, []
 
 
@@ -280,9 +335,16 @@ def _read_fast(text: str, relpath: str) -> RawTable | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = pd.read_csv(io.StringIO(text), header=None, dtype=object, na_filter=False,
-                                keep_default_na=False, skip_blank_lines=True, engine="c")
-    except Exception:  # noqa: BLE001 - any parser complaint: let the exact path explain it
+            frame = pd.read_csv(
+                io.StringIO(text),
+                header=None,
+                dtype=object,
+                na_filter=False,
+                keep_default_na=False,
+                skip_blank_lines=True,
+                engine="c",
+            )
+    except Exception:
         return None
     k = frame.shape[1]
     if k < 2 or len(frame) < 2:
@@ -297,10 +359,11 @@ def _read_fast(text: str, relpath: str) -> RawTable | None:
     exp_quotes = 0
     exp_newlines = n + 1 if text.endswith("\n") else n
     per_record_nl = np.zeros(n, dtype=np.int64)
+    factorized = {}
     for j, col in enumerate(columns):
         if not all(isinstance(v, str) for v in (header[j],)):
             return None
-        codes, uniques = pd.factorize(col)
+        codes, uniques = factorized[j] = pd.factorize(col)
         if len(codes) and codes.min() < 0:
             return None
         uniq = list(uniques)
@@ -309,7 +372,9 @@ def _read_fast(text: str, relpath: str) -> RawTable | None:
         commas = np.fromiter((u.count(",") for u in uniq), dtype=np.int64, count=len(uniq))
         quotes = np.fromiter(
             (2 + 2 * u.count('"') if any(c in u for c in _NEEDS_QUOTES) else 0 for u in uniq),
-            dtype=np.int64, count=len(uniq))
+            dtype=np.int64,
+            count=len(uniq),
+        )
         nls = np.fromiter((u.count("\n") for u in uniq), dtype=np.int64, count=len(uniq))
         counts = np.bincount(codes, minlength=len(uniq))
         exp_commas += int(commas @ counts)
@@ -322,14 +387,13 @@ def _read_fast(text: str, relpath: str) -> RawTable | None:
         if any(c in h for c in _NEEDS_QUOTES):
             exp_quotes += 2 + 2 * h.count('"')
     exp_newlines += int(per_record_nl.sum())
-    if (text.count(",") != exp_commas or text.count('"') != exp_quotes
-            or text.count("\n") != exp_newlines):
+    if text.count(",") != exp_commas or text.count('"') != exp_quotes or text.count("\n") != exp_newlines:
         return None
     header_lines = sum(h.count("\n") for h in header)
     lines = 2 + header_lines + np.arange(n, dtype=np.int64)
     if per_record_nl.any():
         lines += np.concatenate([[0], np.cumsum(per_record_nl)[:-1]])
-    return RawTable(relpath, header, columns, lines, fast=True)
+    return RawTable(relpath, header, columns, lines, fast=True, factorized=factorized)
 
 
 # ---------------------------------------------------------------------------------------------- writing
@@ -344,25 +408,40 @@ def to_csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return buf.getvalue()
 
 
-def canonical_text(table: RawTable, fields: Sequence[dict], primary_key: Sequence[str]) -> tuple[
-        str | None, list[Problem]]:
+def canonical_text(
+    table: RawTable, fields: Sequence[dict], primary_key: Sequence[str]
+) -> tuple[str | None, list[Problem]]:
     """The canonical text of ``table`` under a Table Schema's ``fields`` and ``primary_key``, or ``None`` and
     the problems that make rewriting unsafe (ragged rows, missing/unknown/duplicated columns, cells of a
     numeric column that are not numbers)."""
     names = [f["name"] for f in fields]
     problems: list[Problem] = []
     for line, n in table.ragged:
-        problems.append(Problem(table.path, line, "", f"row has {n} fields but the header has "
-                                                      f"{len(table.header)}; fix it by hand"))
+        problems.append(
+            Problem(
+                table.path,
+                line,
+                "",
+                f"row has {n} fields but the header has {len(table.header)}; fix it by hand",
+            )
+        )
     seen: dict[str, int] = {}
     for j, name in enumerate(table.header):
         if name in seen:
-            problems.append(Problem(table.path, 1, name, f"column '{name}' appears more than once in the header"))
+            problems.append(
+                Problem(table.path, 1, name, f"column '{name}' appears more than once in the header")
+            )
         seen.setdefault(name, j)
     for name in table.header:
         if name not in names:
-            problems.append(Problem(table.path, 1, name, f"unknown column '{name}' (not in datapackage.json); "
-                                                         "rename or remove it"))
+            problems.append(
+                Problem(
+                    table.path,
+                    1,
+                    name,
+                    f"unknown column '{name}' (not in datapackage.json); rename or remove it",
+                )
+            )
     for name in names:
         if name not in seen:
             problems.append(Problem(table.path, 1, name, f"column '{name}' is missing from the header"))
@@ -381,17 +460,26 @@ def canonical_text(table: RawTable, fields: Sequence[dict], primary_key: Sequenc
                 if c is None:
                     bad = np.flatnonzero(col == u)
                     for i in bad[:20]:
-                        problems.append(Problem(table.path, int(table.lines[i]), f["name"],
-                                                f"{u!r} is not {'an integer' if kind == 'integer' else 'a number'};"
-                                                " fix it by hand"))
+                        problems.append(
+                            Problem(
+                                table.path,
+                                int(table.lines[i]),
+                                f["name"],
+                                f"{u!r} is not {'an integer' if kind == 'integer' else 'a number'};"
+                                " fix it by hand",
+                            )
+                        )
                     c = s
                 s = c
             out.append(s)
         cols.append(np.array(out, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object))
     if problems:
         return None, sorted(problems)
-    order = _sort_order(cols, [names.index(k) for k in primary_key if k in names],
-                        [fields[names.index(k)].get("type", "string") for k in primary_key if k in names])
+    order = _sort_order(
+        cols,
+        [names.index(k) for k in primary_key if k in names],
+        [fields[names.index(k)].get("type", "string") for k in primary_key if k in names],
+    )
     rows = zip(*(c[order] for c in cols), strict=True) if len(order) else iter(())
     return to_csv_text(names, rows), []
 

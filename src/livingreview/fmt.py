@@ -42,8 +42,9 @@ def format_tree(root: str | Path) -> tuple[dict[str, str], list[Problem]]:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 and list the files that would change")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 and list the files that would change"
+    )
 
 
 def run(args) -> int:
@@ -52,8 +53,10 @@ def run(args) -> int:
     if problems:
         for p in problems:
             print(p)
-        print(f"{len(problems)} problem{'s' * (len(problems) != 1)}; nothing was written (fix these by hand, "
-              "then rerun `livingreview fmt`)")
+        print(
+            f"{len(problems)} problem{'s' * (len(problems) != 1)}; nothing was written (fix these by hand, "
+            "then rerun `livingreview fmt`)"
+        )
         return 1
     if args.check:
         for relpath in changes:

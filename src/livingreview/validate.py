@@ -21,8 +21,16 @@ import pandas as pd
 from livingreview.bib import BibFile, bib_problems, load_bib
 from livingreview.canonical import Problem, RawTable, canonical_number, read_table
 
-__all__ = ["CheckedTable", "Problem", "add_arguments", "check_package", "load_descriptor", "run",
-           "summary_line", "validate_tree"]
+__all__ = [
+    "CheckedTable",
+    "Problem",
+    "add_arguments",
+    "check_package",
+    "load_descriptor",
+    "run",
+    "summary_line",
+    "validate_tree",
+]
 
 DATA_DIR = "data"
 DESCRIPTOR = "datapackage.json"
@@ -69,36 +77,62 @@ def load_descriptor(root: str | Path) -> tuple[dict | None, list[Problem]]:
         return bad("must be a JSON object with a 'resources' list")
     resources = []
     for i, res in enumerate(package["resources"]):
-        if not isinstance(res, dict) or not isinstance(res.get("name"), str) or not isinstance(
-                res.get("path"), str):
+        if (
+            not isinstance(res, dict)
+            or not isinstance(res.get("name"), str)
+            or not isinstance(res.get("path"), str)
+        ):
             problems.append(Problem(DESCRIPTOR_PATH, 1, "", f"resource {i + 1} needs a 'name' and a 'path'"))
             continue
         name = res["name"]
         line = _line_in(text, f'"name": "{name}"')
         fields = res.get("schema", {}).get("fields") if isinstance(res.get("schema"), dict) else None
-        if not isinstance(fields, list) or not fields or not all(
-                isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields):
-            problems.append(Problem(DESCRIPTOR_PATH, line, "", f"resource '{name}' needs schema.fields, a list of "
-                                                               "objects with a 'name'"))
+        if (
+            not isinstance(fields, list)
+            or not fields
+            or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields)
+        ):
+            problems.append(
+                Problem(
+                    DESCRIPTOR_PATH,
+                    line,
+                    "",
+                    f"resource '{name}' needs schema.fields, a list of objects with a 'name'",
+                )
+            )
             continue
         if "/" in res["path"].replace("\\", "/") or res["path"].startswith("."):
-            problems.append(Problem(DESCRIPTOR_PATH, line, "", f"resource '{name}' path {res['path']!r} must be a "
-                                                               "file name inside data/"))
+            problems.append(
+                Problem(
+                    DESCRIPTOR_PATH,
+                    line,
+                    "",
+                    f"resource '{name}' path {res['path']!r} must be a file name inside data/",
+                )
+            )
             continue
         seen = set()
         clean = []
         for f in fields:
             fline = _line_in(text, f'"name": "{f["name"]}"')
             if f["name"] in seen:
-                problems.append(Problem(DESCRIPTOR_PATH, fline, "", f"resource '{name}' declares field "
-                                                                    f"'{f['name']}' twice"))
+                problems.append(
+                    Problem(
+                        DESCRIPTOR_PATH, fline, "", f"resource '{name}' declares field '{f['name']}' twice"
+                    )
+                )
                 continue
             seen.add(f["name"])
             f = dict(f)
             if f.get("type", "string") not in TYPES:
-                problems.append(Problem(DESCRIPTOR_PATH, fline, "", f"field '{f['name']}' has type "
-                                                                    f"{f.get('type')!r}; supported: "
-                                                                    + ", ".join(TYPES)))
+                problems.append(
+                    Problem(
+                        DESCRIPTOR_PATH,
+                        fline,
+                        "",
+                        f"field '{f['name']}' has type {f.get('type')!r}; supported: " + ", ".join(TYPES),
+                    )
+                )
                 f["type"] = "string"
             cons = f.get("constraints")
             cons = dict(cons) if isinstance(cons, dict) else {}
@@ -106,16 +140,20 @@ def load_descriptor(root: str | Path) -> tuple[dict | None, list[Problem]]:
                 try:
                     re.compile(str(cons["pattern"]))
                 except re.error as exc:
-                    problems.append(Problem(DESCRIPTOR_PATH, fline, "", f"field '{f['name']}' has an invalid "
-                                                                        f"pattern ({exc})"))
+                    problems.append(
+                        Problem(
+                            DESCRIPTOR_PATH, fline, "", f"field '{f['name']}' has an invalid pattern ({exc})"
+                        )
+                    )
                     del cons["pattern"]
             f["constraints"] = cons
             clean.append(f)
         schema = dict(res["schema"])
         schema["fields"] = clean
         pk = schema.get("primaryKey", [])
-        schema["primaryKey"] = [pk] if isinstance(pk, str) else [k for k in pk if k in seen] if isinstance(
-            pk, list) else []
+        schema["primaryKey"] = (
+            [pk] if isinstance(pk, str) else [k for k in pk if k in seen] if isinstance(pk, list) else []
+        )
         resources.append({**res, "schema": schema})
     return {**package, "resources": resources}, problems
 
@@ -173,14 +211,24 @@ def _check_header(raw: RawTable, names: list[str]) -> list[Problem]:
     unknown = [h for h in counts if h not in names]
     for h in unknown:
         near = [n for n in names if n.lower() == h.strip().lower()]
-        hint = f" (did you mean '{near[0]}'?)" if near else " (not in data/datapackage.json); rename or remove it"
+        hint = (
+            f" (did you mean '{near[0]}'?)"
+            if near
+            else " (not in data/datapackage.json); rename or remove it"
+        )
         out.append(Problem(raw.path, 1, h, f"unknown column {h!r}{hint}"))
     missing = [n for n in names if n not in counts]
     for n in missing:
         out.append(Problem(raw.path, 1, n, f"column '{n}' is missing from the header"))
     if not out and raw.header != names:
-        out.append(Problem(raw.path, 1, "", "columns are not in schema order (data/datapackage.json); run "
-                                            "`livingreview fmt`"))
+        out.append(
+            Problem(
+                raw.path,
+                1,
+                "",
+                "columns are not in schema order (data/datapackage.json); run `livingreview fmt`",
+            )
+        )
     return out
 
 
@@ -254,8 +302,7 @@ def _check_table(name: str, raw: RawTable, schema: dict, problems: list[Problem]
         col_name = f["name"]
         if col_name not in position:
             continue
-        col = raw.columns[position[col_name]]
-        codes, uniques = pd.factorize(col)
+        codes, uniques = raw.factorize(position[col_name])
         k = len(uniques)
         stripped = np.empty(k, dtype=object)
         values = np.full(k, np.nan)
@@ -280,13 +327,21 @@ def _check_table(name: str, raw: RawTable, schema: dict, problems: list[Problem]
             _check_unique(table, [col_name], problems, f"{col_name} must be unique")
     pk = schema.get("primaryKey", [])
     if pk and table.has(*pk):
-        single_unique = len(pk) == 1 and next(f for f in fields if f["name"] == pk[0])["constraints"].get("unique")
+        single_unique = len(pk) == 1 and next(f for f in fields if f["name"] == pk[0])["constraints"].get(
+            "unique"
+        )
         for key in pk:
             fdef = next(f for f in fields if f["name"] == key)
             if not fdef["constraints"].get("required"):
                 for r in np.flatnonzero(table.s(key) == ""):
-                    problems.append(Problem(raw.path, int(lines[r]), key, f"{key} is part of the primary key and "
-                                                                          "must not be empty"))
+                    problems.append(
+                        Problem(
+                            raw.path,
+                            int(lines[r]),
+                            key,
+                            f"{key} is part of the primary key and must not be empty",
+                        )
+                    )
         if not single_unique:
             _check_unique(table, pk, problems, "the primary key (" + ", ".join(pk) + ") must be unique")
         _check_sorted(table, pk, schema, problems)
@@ -310,8 +365,14 @@ def _check_unique(table: CheckedTable, cols: list[str], problems: list[Problem],
             key = tuple(frame.iat[r, j] for j in range(len(cols)))
             if r in bad:
                 label = ", ".join(f"{c} {v!r}" for c, v in zip(cols, key, strict=True))
-                problems.append(Problem(table.path, int(table.lines[r]), cols[0],
-                                        f"duplicate {label} (already on line {table.lines[first[key]]}); {why}"))
+                problems.append(
+                    Problem(
+                        table.path,
+                        int(table.lines[r]),
+                        cols[0],
+                        f"duplicate {label} (already on line {table.lines[first[key]]}); {why}",
+                    )
+                )
             else:
                 first.setdefault(key, r)
 
@@ -337,9 +398,15 @@ def _check_sorted(table: CheckedTable, pk: list[str], schema: dict, problems: li
     if len(out_of_order):
         r = int(out_of_order[0]) + 1
         label = ", ".join(pk)
-        problems.append(Problem(table.path, int(table.lines[r]), "",
-                                f"rows are not sorted by {label}: {table.s(pk[0])[r]!r} comes after "
-                                f"{table.s(pk[0])[r - 1]!r}; run `livingreview fmt`"))
+        problems.append(
+            Problem(
+                table.path,
+                int(table.lines[r]),
+                "",
+                f"rows are not sorted by {label}: {table.s(pk[0])[r]!r} comes after "
+                f"{table.s(pk[0])[r - 1]!r}; run `livingreview fmt`",
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -354,6 +421,11 @@ class _Flagger:
             self.problems.append(Problem(self.t.path, int(self.t.lines[r]), column, message(int(r))))
 
 
+def _isin(values: np.ndarray, allowed) -> np.ndarray:
+    """Hash-based membership (``np.isin`` sorts object arrays, far too slowly for 100k strings)."""
+    return pd.Series(values, dtype=object).isin(pd.Index(list(allowed), dtype=object)).to_numpy(dtype=bool)
+
+
 def _check_foreign_keys(tables: dict[str, CheckedTable], problems: list[Problem]) -> None:
     for table in tables.values():
         for fk in table.schema.get("foreignKeys", []) or []:
@@ -365,17 +437,27 @@ def _check_foreign_keys(tables: dict[str, CheckedTable], problems: list[Problem]
             except (KeyError, TypeError, AttributeError):
                 continue
             target = tables.get(ref_name)
-            if target is None or not table.has(*cols) or not target.has(*ref_cols) or len(cols) != len(ref_cols):
+            if (
+                target is None
+                or not table.has(*cols)
+                or not target.has(*ref_cols)
+                or len(cols) != len(ref_cols)
+            ):
                 continue
             if len(cols) == 1:
                 vals = table.s(cols[0])
-                bad = (vals != "") & ~np.isin(vals, target.s(ref_cols[0]))
+                bad = (vals != "") & ~_isin(vals, target.s(ref_cols[0]))
             else:
                 have = set(zip(*(target.s(c) for c in ref_cols), strict=True))
                 given = list(zip(*(table.s(c) for c in cols), strict=True))
                 bad = np.array([all(v) and v not in have for v in given], dtype=bool)
-            _Flagger(table, problems)(bad, cols[0], lambda r, cols=cols, target=target, ref_cols=ref_cols: (
-                f"{', '.join(repr(table.s(c)[r]) for c in cols)} is not a {', '.join(ref_cols)} in {target.path}"))
+            _Flagger(table, problems)(
+                bad,
+                cols[0],
+                lambda r, cols=cols, target=target, ref_cols=ref_cols, table=table: (
+                    f"{', '.join(repr(table.s(c)[r]) for c in cols)} is not a {', '.join(ref_cols)} in {target.path}"
+                ),
+            )
 
 
 def _check_references(tables: dict[str, CheckedTable], bib: BibFile, problems: list[Problem]) -> None:
@@ -387,8 +469,10 @@ def _check_references(tables: dict[str, CheckedTable], bib: BibFile, problems: l
             if col not in table.strings:
                 continue
             vals = table.s(col)
-            bad = (vals != "") & ~np.isin(vals, keys)
-            _Flagger(table, problems)(bad, col, lambda r, vals=vals: f"{vals[r]!r} is not a key in references.bib")
+            bad = (vals != "") & ~_isin(vals, keys)
+            _Flagger(table, problems)(
+                bad, col, lambda r, vals=vals: f"{vals[r]!r} is not a key in references.bib"
+            )
 
 
 def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None:
@@ -396,54 +480,107 @@ def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None
     x, s = t.x, t.s
     n = x("n_patients")
     r = x("n_responders")
-    flag(r > n, "n_responders", lambda i: f"{_num(r[i])} responders but n_patients is {_num(n[i])} "
-                                          "(responders cannot exceed patients)")
+    flag(
+        r > n,
+        "n_responders",
+        lambda i: (
+            f"{_num(r[i])} responders but n_patients is {_num(n[i])} (responders cannot exceed patients)"
+        ),
+    )
 
     def sum_rule(cols: list[str], what: str) -> None:
         vals = np.stack([x(c) for c in cols])
         given = ~np.isnan(vals).all(axis=0)
         total = np.nansum(vals, axis=0)
-        flag(given & (total > n), cols[0], lambda i: " + ".join(cols) + f" = {_num(total[i])} but n_patients is "
-                                                     f"{_num(n[i])} ({what} cannot exceed patients)")
+        flag(
+            given & (total > n),
+            cols[0],
+            lambda i: (
+                " + ".join(cols) + f" = {_num(total[i])} but n_patients is "
+                f"{_num(n[i])} ({what} cannot exceed patients)"
+            ),
+        )
 
     sum_rule(["n_improved", "n_stable", "n_worsened"], "improved, stable and worsened together")
     sum_rule(["n_complete", "n_partial"], "complete and partial responses together")
     sum_rule(["n_male", "n_female"], "men and women together")
     for col in ("n_relapsed", "n_with_adverse_events", "n_serious_adverse_events", "n_thrombophilic"):
         v = x(col)
-        flag(v > n, col, lambda i, v=v, col=col: f"{col} is {_num(v[i])} but n_patients is {_num(n[i])} "
-                                                 "(cannot exceed patients)")
+        flag(
+            v > n,
+            col,
+            lambda i, v=v, col=col: (
+                f"{col} is {_num(v[i])} but n_patients is {_num(n[i])} (cannot exceed patients)"
+            ),
+        )
     sae, ae = x("n_serious_adverse_events"), x("n_with_adverse_events")
-    flag(sae > ae, "n_serious_adverse_events", lambda i: f"{_num(sae[i])} patients with serious adverse events but "
-                                                         f"only {_num(ae[i])} with any adverse event")
+    flag(
+        sae > ae,
+        "n_serious_adverse_events",
+        lambda i: (
+            f"{_num(sae[i])} patients with serious adverse events but "
+            f"only {_num(ae[i])} with any adverse event"
+        ),
+    )
     age, amin, amax = x("age_years"), x("age_min"), x("age_max")
     flag(amin > age, "age_years", lambda i: f"age_years {_num(age[i])} is below age_min {_num(amin[i])}")
     flag(age > amax, "age_years", lambda i: f"age_years {_num(age[i])} is above age_max {_num(amax[i])}")
     for stem in ("age", "dose_g_kg", "days_per_cycle", "interval_weeks", "cycles"):
         lo, hi = x(f"{stem}_min"), x(f"{stem}_max")
-        flag(lo > hi, f"{stem}_min", lambda i, lo=lo, hi=hi, stem=stem: (
-            f"{stem}_min {_num(lo[i])} is greater than {stem}_max {_num(hi[i])} (swap them?)"))
+        flag(
+            lo > hi,
+            f"{stem}_min",
+            lambda i, lo=lo, hi=hi, stem=stem: (
+                f"{stem}_min {_num(lo[i])} is greater than {stem}_max {_num(hi[i])} (swap them?)"
+            ),
+        )
     cmin, cmed, cmax = x("cycles_min"), x("cycles_median"), x("cycles_max")
-    flag((cmed < cmin) | (cmed > cmax), "cycles_median", lambda i: (
-        f"cycles_median {_num(cmed[i])} is outside cycles_min..cycles_max ({_num(cmin[i])}..{_num(cmax[i])})"))
+    flag(
+        (cmed < cmin) | (cmed > cmax),
+        "cycles_median",
+        lambda i: (
+            f"cycles_median {_num(cmed[i])} is outside cycles_min..cycles_max ({_num(cmin[i])}..{_num(cmax[i])})"
+        ),
+    )
     if t.has("age_stat", "age_years"):
         stat, age_given = s("age_stat"), ~np.isnan(age) | (s("age_years") != "")
-        flag(age_given & (stat == ""), "age_stat", lambda i: "age_years is given, so age_stat must say what it is "
-                                                             "(value, mean or median)")
-        flag(~age_given & (stat != ""), "age_stat", lambda i: f"age_stat is {stat[i]!r} but age_years is empty; "
-                                                              "leave age_stat empty too")
-        flag((stat == "value") & (n != 1) & ~np.isnan(n), "age_stat", lambda i: (
-            f"age_stat 'value' is for a single patient, but n_patients is {_num(n[i])}; use mean or median"))
+        flag(
+            age_given & (stat == ""),
+            "age_stat",
+            lambda i: "age_years is given, so age_stat must say what it is (value, mean or median)",
+        )
+        flag(
+            ~age_given & (stat != ""),
+            "age_stat",
+            lambda i: f"age_stat is {stat[i]!r} but age_years is empty; leave age_stat empty too",
+        )
+        flag(
+            (stat == "value") & (n != 1) & ~np.isnan(n),
+            "age_stat",
+            lambda i: (
+                f"age_stat 'value' is for a single patient, but n_patients is {_num(n[i])}; use mean or median"
+            ),
+        )
     dmax, dmin, days = x("dose_g_kg_max"), x("dose_g_kg_min"), x("days_per_cycle_min")
     with np.errstate(divide="ignore", invalid="ignore"):
         daily = dmax / days
-    flag(daily > MAX_DAILY_DOSE, "dose_g_kg_max", lambda i: (
-        f"daily dose {_num(round(daily[i], 3))} g/kg/day (dose_g_kg_max {_num(dmax[i])} over days_per_cycle_min "
-        f"{_num(days[i])}) is above {MAX_DAILY_DOSE} g/kg/day; check dose and days"))
+    flag(
+        daily > MAX_DAILY_DOSE,
+        "dose_g_kg_max",
+        lambda i: (
+            f"daily dose {_num(round(daily[i], 3))} g/kg/day (dose_g_kg_max {_num(dmax[i])} over days_per_cycle_min "
+            f"{_num(days[i])}) is above {MAX_DAILY_DOSE} g/kg/day; check dose and days"
+        ),
+    )
     for col, v in (("dose_g_kg_min", dmin), ("dose_g_kg_max", dmax)):
-        flag(v > MAX_CYCLE_DOSE, col, lambda i, v=v: (
-            f"{_num(v[i])} g/kg per cycle is above {_num(MAX_CYCLE_DOSE)} g/kg; check the dose (per cycle, not in "
-            "total?)"))
+        flag(
+            v > MAX_CYCLE_DOSE,
+            col,
+            lambda i, v=v: (
+                f"{_num(v[i])} g/kg per cycle is above {_num(MAX_CYCLE_DOSE)} g/kg; check the dose (per cycle, not in "
+                "total?)"
+            ),
+        )
     year = x("year")
     this_year = datetime.date.today().year
     flag(year > this_year, "year", lambda i: f"year {_num(year[i])} is in the future (it is {this_year})")
@@ -452,18 +589,31 @@ def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None
         usable = t.valid["case_id"] & t.valid["disease"] & t.valid["source"]
         stem = np.array([c[:-3] for c in cid], dtype=object) if len(cid) else cid
         expected = dis + "-" + src if len(cid) else cid
-        flag(usable & (stem != expected), "case_id", lambda i: (
-            f"{cid[i]!r} does not match disease {dis[i]!r} and source {src[i]!r}; expected "
-            f"'{expected[i]}-NN'"))
+        flag(
+            usable & (stem != expected),
+            "case_id",
+            lambda i: (
+                f"{cid[i]!r} does not match disease {dis[i]!r} and source {src[i]!r}; expected "
+                f"'{expected[i]}-NN'"
+            ),
+        )
     if t.has("via", "source"):
         via, src = s("via"), s("source")
-        flag((via != "") & (via == src), "via", lambda i: (
-            f"via is the same as source ({via[i]!r}); leave via empty when the row comes from the report itself"))
+        flag(
+            (via != "") & (via == src),
+            "via",
+            lambda i: (
+                f"via is the same as source ({via[i]!r}); leave via empty when the row comes from the report itself"
+            ),
+        )
     for col in ("steroid_mg_day_before", "steroid_mg_day_after"):
         v = x(col)
         if "steroid_drug" in t.strings:
-            flag(~np.isnan(v) & (s("steroid_drug") == ""), "steroid_drug", lambda i, col=col: (
-                f"{col} is given, so steroid_drug must name the corticosteroid"))
+            flag(
+                ~np.isnan(v) & (s("steroid_drug") == ""),
+                "steroid_drug",
+                lambda i, col=col: f"{col} is given, so steroid_drug must name the corticosteroid",
+            )
     if "source" in t.strings and t.n:
         _check_sources(t, bib, flag)
     _check_duplicate_rows(t, flag)
@@ -479,22 +629,35 @@ def _check_sources(t: CheckedTable, bib: BibFile, flag: _Flagger) -> None:
         vals = t.s(col)
         frame[col] = vals
         first = frame.groupby("source", sort=False)[col].transform("first").to_numpy()
-        flag(vals != first, col, lambda i, vals=vals, first=first, col=col: (
-            f"{col} {vals[i]!r} differs from {first[i]!r} on line {first_line[i]} (the first row of source "
-            f"{src[i]!r}); all rows of one source must agree"))
+        flag(
+            vals != first,
+            col,
+            lambda i, vals=vals, first=first, col=col: (
+                f"{col} {vals[i]!r} differs from {first[i]!r} on line {first_line[i]} (the first row of source "
+                f"{src[i]!r}); all rows of one source must agree"
+            ),
+        )
     if t.has("design", "n_patients"):
         frame["n"] = t.x("n_patients")
         total = frame.groupby("source", sort=False)["n"].transform("sum").to_numpy()
         is_first = t.lines == first_line
-        flag(is_first & (t.s("design") == "case_report") & (total != 1), "design", lambda i: (
-            f"source {src[i]!r} is a case_report but its rows add up to {_num(total[i])} patients; use "
-            "case_series, or correct n_patients"))
+        flag(
+            is_first & (t.s("design") == "case_report") & (total != 1),
+            "design",
+            lambda i: (
+                f"source {src[i]!r} is a case_report but its rows add up to {_num(total[i])} patients; use "
+                "case_series, or correct n_patients"
+            ),
+        )
     if "year" in t.strings and not bib.errors:
         bib_year = {k: e.year for k, e in bib.entries.items()}
         expected = pd.Series(src).map(bib_year).to_numpy(dtype=float, na_value=np.nan)
         year = t.x("year")
-        flag(~np.isnan(expected) & ~np.isnan(year) & (year != expected), "year", lambda i: (
-            f"year {_num(year[i])} but references.bib gives {_num(expected[i])} for {src[i]!r}"))
+        flag(
+            ~np.isnan(expected) & ~np.isnan(year) & (year != expected),
+            "year",
+            lambda i: f"year {_num(year[i])} but references.bib gives {_num(expected[i])} for {src[i]!r}",
+        )
 
 
 def _check_duplicate_rows(t: CheckedTable, flag: _Flagger) -> None:
@@ -524,17 +687,30 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
     x, s = o.x, o.s
     stat, tp = s("statistic"), s("timepoint")
     sd, value, n = x("sd"), x("value"), x("n")
-    flag(~np.isnan(sd) & (stat != "mean") & (stat != ""), "sd", lambda i: (
-        f"sd is given but statistic is {stat[i]!r}; an sd belongs to a mean only"))
+    flag(
+        ~np.isnan(sd) & (stat != "mean") & (stat != ""),
+        "sd",
+        lambda i: f"sd is given but statistic is {stat[i]!r}; an sd belongs to a mean only",
+    )
     flag((stat == "percent") & (value > 100), "value", lambda i: f"{_num(value[i])} percent is above 100")
     if "value" in o.numbers:
-        flag((stat == "count") & ~np.isnan(value) & (value != np.floor(value)), "value", lambda i: (
-            f"a count must be a whole number, not {_num(value[i])}"))
-    flag((stat == "count") & (value > n), "value", lambda i: f"count {_num(value[i])} is more than n {_num(n[i])}")
+        flag(
+            (stat == "count") & ~np.isnan(value) & (value != np.floor(value)),
+            "value",
+            lambda i: f"a count must be a whole number, not {_num(value[i])}",
+        )
+    flag(
+        (stat == "count") & (value > n),
+        "value",
+        lambda i: f"count {_num(value[i])} is more than n {_num(n[i])}",
+    )
     if "p_value" in o.strings:
         p = s("p_value")
-        flag((p != "") & (tp != "after") & (tp != ""), "p_value", lambda i: (
-            f"p_value belongs on the 'after' row, but this row's timepoint is {tp[i]!r}"))
+        flag(
+            (p != "") & (tp != "after") & (tp != ""),
+            "p_value",
+            lambda i: f"p_value belongs on the 'after' row, but this row's timepoint is {tp[i]!r}",
+        )
     key = [c for c in ("source", "case_id", "measure", "timepoint") if c in o.strings]
     if len(key) == 4 and o.n > 1:
         frame = pd.DataFrame({c: s(c) for c in key})
@@ -544,9 +720,14 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
             for r in range(o.n):
                 k = tuple(frame.iloc[r])
                 if dup[r]:
-                    flag(np.arange(o.n) == r, "measure", lambda i, k=k: (
-                        f"same source, case_id, measure and timepoint as line {firsts[k]}; merge or rename the "
-                        "measure"))
+                    flag(
+                        np.arange(o.n) == r,
+                        "measure",
+                        lambda i, k=k: (
+                            f"same source, case_id, measure and timepoint as line {firsts[k]}; merge or rename the "
+                            "measure"
+                        ),
+                    )
                 else:
                     firsts.setdefault(k, int(o.lines[r]))
     if cases is None or not cases.has("source", "case_id", "disease") or not o.has("source"):
@@ -558,18 +739,29 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
         src_dis.setdefault(src_, set()).add(dis_)
     src, cid, oid = s("source"), s("case_id"), s("outcome_id")
     srcvalid = o.valid.get("source", np.ones(o.n, dtype=bool))
-    flag(srcvalid & (src != "") & ~np.isin(src, np.array(list(src_dis), dtype=object)), "source", lambda i: (
-        f"source {src[i]!r} has no rows in {cases.path}; add its case groups first"))
+    flag(
+        srcvalid & (src != "") & ~_isin(src, list(src_dis)),
+        "source",
+        lambda i: f"source {src[i]!r} has no rows in {cases.path}; add its case groups first",
+    )
     for i in range(o.n):
         if cid[i] and cid[i] in case_src and src[i] and case_src[cid[i]] != src[i]:
-            flag(np.arange(o.n) == i, "case_id", lambda i: (
-                f"case {cid[i]!r} belongs to source {case_src[cid[i]]!r}, not {src[i]!r}"))
+            flag(
+                np.arange(o.n) == i,
+                "case_id",
+                lambda i: f"case {cid[i]!r} belongs to source {case_src[cid[i]]!r}, not {src[i]!r}",
+            )
         if "outcome_id" in o.strings and oid[i] and o.valid["outcome_id"][i] and src[i]:
             diseases = {case_dis[cid[i]]} if cid[i] in case_dis else src_dis.get(src[i], set())
             if diseases and not any(oid[i].startswith(f"{d}-{src[i]}-") for d in diseases):
                 want = " or ".join(f"'{d}-{src[i]}-'" for d in sorted(diseases))
-                flag(np.arange(o.n) == i, "outcome_id", lambda i, want=want: (
-                    f"{oid[i]!r} must start with {want} (disease code of the source's cases and the source)"))
+                flag(
+                    np.arange(o.n) == i,
+                    "outcome_id",
+                    lambda i, want=want: (
+                        f"{oid[i]!r} must start with {want} (disease code of the source's cases and the source)"
+                    ),
+                )
 
 
 # ---------------------------------------------------------------------------------------------- entry points
@@ -607,8 +799,11 @@ def validate_tree(root: str | Path) -> list[Problem]:
 
 
 def summary_line(package: dict, tables: dict[str, CheckedTable], bib: BibFile) -> str:
-    parts = [f"{tables[r['name']].n} {LABELS.get(r['name'], r['name'])}" for r in package["resources"]
-             if r["name"] in tables]
+    parts = [
+        f"{tables[r['name']].n} {LABELS.get(r['name'], r['name'])}"
+        for r in package["resources"]
+        if r["name"] in tables
+    ]
     parts.append(f"{len(bib.entries)} references")
     return f"{DATA_DIR}/ OK: {', '.join(parts)}, version {package.get('version', '?')}"
 
