@@ -16,7 +16,6 @@ from livingreview.canonical import to_csv_text
 from livingreview.validate import validate_tree
 
 ROOT = Path(__file__).resolve().parents[1]
-DESCRIPTOR = json.loads((ROOT / "data/datapackage.json").read_text(encoding="utf-8"))
 
 
 def _copy(tmp_path: Path) -> Path:
