@@ -35,14 +35,14 @@ class Text(str):
         return str(self)
 
 
-def pct(p: float | None, digits: int = 0) -> str:
-    """A proportion as a percentage: 0.95 -> '95 %'; unknown -> '—'."""
+def pct(p: float | None, digits: int = 1) -> str:
+    """A proportion as a percentage: 0.95 -> '95.0 %'; unknown -> '—'."""
     if p is None or pd.isna(p):
         return "—"
     return f"{100 * p:.{digits}f} %"
 
 
-def pct_interval(lo: float | None, hi: float | None, digits: int = 0) -> str:
+def pct_interval(lo: float | None, hi: float | None, digits: int = 1) -> str:
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return "—"
     return f"{100 * lo:.{digits}f}–{100 * hi:.{digits}f} %"
