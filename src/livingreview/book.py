@@ -277,39 +277,37 @@ class Chapter:
             link_text=citations.label,
         )
 
-    def regimen_table(self) -> tables.Table:
+    def _case_table(self, caption: str, columns: dict[str, object]) -> tables.Table:
+        """A table with one row per case group: report, subgroup and patients, then ``columns``."""
         c = self.cases
         frame = pd.DataFrame(
+            {"Report": c["source"], "Subgroup": c["subtype"], "Patients": c["n_patients"], **columns}
+        )
+        return tables.show(
+            _drop_empty(frame), caption=caption, link_column="Report", link_text=citations.label
+        )
+
+    def regimen_table(self) -> tables.Table:
+        c = self.cases
+        cycles = zip(c["cycles_min"], c["cycles_max"], c["cycles_median"], strict=True)
+        return self._case_table(
+            "IVIG regimens by case group (normalised units; the source's wording alongside)",
             {
-                "Report": c["source"],
-                "Subgroup": c["subtype"],
-                "Patients": c["n_patients"],
                 "Dose per cycle (g/kg)": _ranges(c, "dose_g_kg"),
                 "Days per cycle": _ranges(c, "days_per_cycle"),
                 "Interval (weeks)": _ranges(c, "interval_weeks"),
-                "Cycles": [
-                    _cycles(lo, hi, med)
-                    for lo, hi, med in zip(c["cycles_min"], c["cycles_max"], c["cycles_median"], strict=True)
-                ],
+                "Cycles": [_cycles(lo, hi, med) for lo, hi, med in cycles],
                 "Regimen as reported": c["regimen_text"],
                 "Prior treatments": c["prior_treatments"],
                 "Given with IVIG": c["concomitant_therapy"],
-            }
-        )
-        return tables.show(
-            _drop_empty(frame),
-            caption="IVIG regimens by case group (normalised units; the source's wording alongside)",
-            link_column="Report",
-            link_text=citations.label,
+            },
         )
 
     def response_table(self) -> tables.Table:
         c = self.cases
-        frame = pd.DataFrame(
+        return self._case_table(
+            "Response, response levels and relapse by case group",
             {
-                "Report": c["source"],
-                "Subgroup": c["subtype"],
-                "Patients": c["n_patients"],
                 "Responders": c["n_responders"],
                 "Improved": c["n_improved"],
                 "Stable": c["n_stable"],
@@ -320,32 +318,18 @@ class Chapter:
                 "Recurrence as reported": c["relapse_text"],
                 "Response definition": c["response_definition"],
                 "Notes": c["notes"],
-            }
-        )
-        return tables.show(
-            _drop_empty(frame),
-            caption="Response, response levels and relapse by case group",
-            link_column="Report",
-            link_text=citations.label,
+            },
         )
 
     def safety_table(self) -> tables.Table:
         c = self.cases
-        frame = pd.DataFrame(
+        return self._case_table(
+            "Adverse events by case group",
             {
-                "Report": c["source"],
-                "Subgroup": c["subtype"],
-                "Patients": c["n_patients"],
                 "Adverse events as reported": c["adverse_events"].fillna("not reported"),
                 "Patients with an adverse event": c["n_with_adverse_events"],
                 "Patients with a serious adverse event": c["n_serious_adverse_events"],
-            }
-        )
-        return tables.show(
-            _drop_empty(frame),
-            caption="Adverse events by case group",
-            link_column="Report",
-            link_text=citations.label,
+            },
         )
 
     def steroid_table(self) -> tables.Table:
