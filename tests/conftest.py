@@ -60,7 +60,8 @@ def make_book(root: Path, timeout: float = 900) -> str:
     """Run ``make book`` in ``root`` exactly as a contributor would, with this checkout's virtualenv.
 
     For a copy of the repository, the virtualenv of this checkout is used (``VENV=``; ``-o`` keeps make from
-    reinstalling it) and the copy's own ``src/`` comes first on the path, so the copy builds with its own code.
+    reinstalling it) and the copy's own ``src/`` comes first on the path, so the copy builds with its own
+    code.
     Returns the combined output without colour codes; fails the test when the build fails."""
     cmd = ["make", "--no-print-directory", "-C", str(root), "book"]
     env = dict(os.environ)
@@ -69,7 +70,9 @@ def make_book(root: Path, timeout: float = 900) -> str:
         env["PYTHONPATH"] = str(root / "src")
     env.pop("MAKEFLAGS", None)
     env.pop("MAKELEVEL", None)
-    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     out = ANSI.sub("", proc.stdout + proc.stderr)
     if proc.returncode != 0:
         pytest.fail(f"make book failed in {root} (exit {proc.returncode}):\n{out[-8000:]}", pytrace=False)
@@ -138,7 +141,7 @@ def executed_docs(log: str) -> set[str]:
     return {str(Path(p).resolve().relative_to(Path(p).resolve().parents[1])) for p in found}
 
 
-# --- the mutated copy ----------------------------------------------------------------------------------------
+# --- the mutated copy ---------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -187,7 +190,10 @@ def _xss_row(fields: list[str], rows: list[dict[str, str]], avoid: str) -> dict[
     template = next(
         r
         for r in rows
-        if r["disease"] == "LV" and r["n_responders"] and r["source"] != avoid and r["design"] != "case_report"
+        if r["disease"] == "LV"
+        and r["n_responders"]
+        and r["source"] != avoid
+        and r["design"] != "case_report"
     )
     seq = 1 + max(int(r["case_id"].rsplit("-", 1)[1]) for r in rows if r["source"] == template["source"])
     row = {k: "" for k in fields}
@@ -240,11 +246,11 @@ def mutated_book(tmp_path_factory: pytest.TempPathFactory) -> MutatedBook:
     return MutatedBook(root, site, before, log, change, xss)
 
 
-# --- browser -------------------------------------------------------------------------------------------------
+# --- browser ------------------------------------------------------------------------------------------------
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+    def log_message(self, format, *args):
         pass
 
 
@@ -316,7 +322,7 @@ FIGURE_CHECK = """() => Array.from(document.querySelectorAll('figure.lr-figure')
 
 
 def visit(browser, url: str, allowed_prefix: str) -> PageReport:
-    """Open ``url`` with every request outside ``allowed_prefix`` blocked and recorded; wait for the charts."""
+    """Open ``url`` with requests outside ``allowed_prefix`` blocked and recorded; wait for the charts."""
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     blocked: list[str] = []
@@ -358,5 +364,7 @@ def chart_specs(page_html: str) -> list[dict]:
     """The Vega-Lite specs of the figures of a page."""
     return [
         json.loads(m)
-        for m in re.findall(r'<script type="application/json" class="lr-spec">(.*?)</script>', page_html, re.S)
+        for m in re.findall(
+            r'<script type="application/json" class="lr-spec">(.*?)</script>', page_html, re.S
+        )
     ]

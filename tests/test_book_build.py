@@ -17,11 +17,19 @@ from conftest import ROOT, all_pages, chart_specs, data_pages, toc_pages
 from livingreview import charts
 from livingreview.data import DISEASES, data_version, load_cases, load_outcomes
 
-CDNS = ("cdn.jsdelivr", "unpkg.com", "cdnjs", "fonts.googleapis", "fonts.gstatic", "code.jquery", "require.js")
+CDNS = (
+    "cdn.jsdelivr",
+    "unpkg.com",
+    "cdnjs",
+    "fonts.googleapis",
+    "fonts.gstatic",
+    "code.jquery",
+    "require.js",
+)
 MAX_PAGE_BYTES = 300_000
 
 
-# --- chart builders (no build) -------------------------------------------------------------------------------
+# --- chart builders (no build) ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +50,29 @@ def _big_cases(cases: pd.DataFrame, n: int) -> pd.DataFrame:
     big = pd.concat(frames, ignore_index=True).head(n)
     rng = np.random.default_rng(0)
     big["dose_g_kg_min"] = pd.array(rng.choice([0.4, 1, 1.5, 2], size=len(big)), dtype="Float64")
-    big["dose_g_kg_max"] = big["dose_g_kg_min"] + pd.array(rng.choice([0, 0.1], size=len(big)), dtype="Float64")
+    big["dose_g_kg_max"] = big["dose_g_kg_min"] + pd.array(
+        rng.choice([0, 0.1], size=len(big)), dtype="Float64"
+    )
     return big
 
 
 def test_builders_return_figures_with_title_and_description(cases):
     outcomes = load_outcomes(ROOT)
-    figures = [charts.regimens(cases), charts.accumulation(cases), charts.before_after(outcomes, "sanges2017")]
+    figures = [
+        charts.regimens(cases),
+        charts.accumulation(cases),
+        charts.before_after(outcomes, "sanges2017"),
+    ]
     figures += [charts.regimens(cases, d) for d in DISEASES]
     figures += [charts.response_by_report(cases, d) for d in DISEASES]
     figures.append(charts.subtypes(cases, "SjS"))
     for fig in figures:
         assert isinstance(fig, charts.Figure)
-        assert fig.title and fig.description and fig.spec.get("$schema", "").startswith("https://vega.github.io/")
+        assert (
+            fig.title
+            and fig.description
+            and fig.spec.get("$schema", "").startswith("https://vega.github.io/")
+        )
         out = fig._repr_html_()
         assert out.startswith('<figure class="lr-figure"') and "<figcaption" in out
         assert "vegaEmbed" not in out and "cdn.jsdelivr" not in out
@@ -69,7 +87,6 @@ def test_no_max_rows_error_at_any_size(cases, n):
     assert charts._spec_rows(fig.spec) <= charts.MAX_ROWS
     fig = charts.subtypes(big, "SjS")
     assert charts._spec_rows(fig.spec) <= charts.MAX_ROWS
-
 
 
 def test_per_report_chart_refuses_clearly_when_too_many_reports(cases):
@@ -94,13 +111,15 @@ def test_show_refuses_raw_rows_but_accepts_any_altair_chart():
 def test_regimens_aggregate_to_one_point_per_report_and_regimen(cases):
     fig = charts.regimens(cases, "LV")
     (rows,) = [v for v in fig.spec["datasets"].values()]
-    lv = cases[(cases["disease"] == "LV") & cases["dose_g_kg_min"].notna() & cases["days_per_cycle_min"].notna()]
+    lv = cases[
+        (cases["disease"] == "LV") & cases["dose_g_kg_min"].notna() & cases["days_per_cycle_min"].notna()
+    ]
     assert sum(r["patients"] for r in rows) == int(lv["n_patients"].sum())
     assert len(rows) <= len(lv)
     assert {"report", "patients", "dose_lo", "dose_hi", "days_lo", "days_hi"} <= set(rows[0])
 
 
-# --- the built book ------------------------------------------------------------------------------------------
+# --- the built book -----------------------------------------------------------------------------------------
 
 book = pytest.mark.book
 

@@ -48,7 +48,9 @@ def test_sortable_table_sorts_numerically(chromium, serve, tmp_path):
 
     frame = pd.DataFrame({"n": pd.array([10, None, 9, 100], dtype="Int64"), "s": ["b", "a", None, "c"]})
     static = ROOT / "book" / "_static"
-    (tmp_path / "t.js").write_text((static / "livingreview-tables.js").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "t.js").write_text(
+        (static / "livingreview-tables.js").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     (tmp_path / "index.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'><script defer src='t.js'></script></head><body>"
         + tables.show(frame, table_id="t")._repr_html_()

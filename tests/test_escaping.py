@@ -18,19 +18,25 @@ from livingreview import charts, citations, tables
 PAYLOADS = [XSS_SCRIPT, XSS_IMG, "</script><script>alert(1)</script>", "<!--", "a & b", "line\u2028sep"]
 
 
-# --- unit: tables --------------------------------------------------------------------------------------------
+# --- unit: tables -------------------------------------------------------------------------------------------
 
 
 def test_table_escapes_cells_headers_caption_and_links():
     frame = pd.DataFrame(
-        {"source": ["singh2020", XSS_IMG], "notes<b>": [XSS_SCRIPT, pd.NA], "n": pd.array([3, None], dtype="Int64")}
+        {
+            "source": ["singh2020", XSS_IMG],
+            "notes<b>": [XSS_SCRIPT, pd.NA],
+            "n": pd.array([3, None], dtype="Int64"),
+        }
     )
     out = tables.show(frame, caption=XSS_SCRIPT, link_column="source")._repr_html_()
     assert "<script>" not in out and "<img" not in out and "<b>" not in out
     assert html.escape(XSS_SCRIPT) in out
     assert "notes&lt;b&gt;" in out
     assert 'href="bibliography.html#cite-singh2020"' in out
-    assert 'href="bibliography.html#cite-%3Cimg%20src%3Dx' in out  # quoted in the URL, escaped in the attribute
+    assert (
+        'href="bibliography.html#cite-%3Cimg%20src%3Dx' in out
+    )  # quoted in the URL, escaped in the attribute
 
 
 def test_table_missing_values_and_numbers():
@@ -57,7 +63,7 @@ def test_table_formats_override():
     assert ">50%<" in out and ">—<" in out
 
 
-# --- unit: charts --------------------------------------------------------------------------------------------
+# --- unit: charts -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -91,7 +97,7 @@ def test_bare_altair_chart_warns_and_renders_offline():
     assert "cdn.jsdelivr" not in bundle["text/html"] and "vegaEmbed(" not in bundle["text/html"]
 
 
-# --- unit: citations -----------------------------------------------------------------------------------------
+# --- unit: citations ----------------------------------------------------------------------------------------
 
 
 def test_reference_is_escaped(tmp_path):
@@ -99,7 +105,7 @@ def test_reference_is_escaped(tmp_path):
     (tmp_path / "references.bib").write_text(
         "@article{evil2020,\n  author = {<script>window.__pwned=1</script>, A. and Doe, J.},\n"
         '  title = {Title <img src=x onerror="window.__pwned=1">},\n  journal = {J & K},\n  year = {2020},\n'
-        "  doi = {10.1000/x\"onmouseover=alert(1)}\n}\n",
+        '  doi = {10.1000/x"onmouseover=alert(1)}\n}\n',
         encoding="utf-8",
     )
     out = citations.format_reference("evil2020", tmp_path)
@@ -120,7 +126,7 @@ def test_format_reference_fields():
     assert citations.href("singh2020") == "bibliography.html#cite-singh2020"
 
 
-# --- built copy with payloads in the data --------------------------------------------------------------------
+# --- built copy with payloads in the data -------------------------------------------------------------------
 
 
 def _payload_pages(mutated_book) -> list[str]:
@@ -134,7 +140,7 @@ def test_payloads_are_shown_literally_in_the_html(mutated_book):
         text = path.read_text(encoding="utf-8")
         assert XSS_SCRIPT not in text, f"raw <script> payload in {path}"
         assert XSS_IMG not in text, f"raw <img> payload in {path}"
-        assert "onerror=\"window.__pwned" not in text
+        assert 'onerror="window.__pwned' not in text
     for docname in _payload_pages(mutated_book):
         text = mutated_book.html(docname)
         assert html.escape(XSS_SCRIPT) in text, f"{docname} does not show the payload text"

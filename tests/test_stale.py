@@ -41,7 +41,9 @@ def test_changed_count_appears_and_old_one_is_gone(mutated_book):
     before, after = mutated_book.before[docname], mutated_book.html(docname)
 
     assert _patients_in_charts(before, who) == {old}, f"the cold build should chart {who} with {old} patients"
-    assert _patients_in_charts(after, who) == {new}, f"after the change {who} must be charted with {new} patients"
+    assert _patients_in_charts(after, who) == {new}, (
+        f"after the change {who} must be charted with {new} patients"
+    )
     # the generated text description (figcaption) of the regimen chart follows the data too
     total_before = re.search(r"regimen\(s\) from \d+ report\(s\), (\d+) patient", before)
     total_after = re.search(r"regimen\(s\) from \d+ report\(s\), (\d+) patient", after)

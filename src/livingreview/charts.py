@@ -86,7 +86,13 @@ def spec_json(spec: Mapping[str, Any]) -> str:
     """JSON safe inside ``<script type="application/json">``: ``<``, ``>``, ``&`` and U+2028/9 are escaped, so
     no data text can close the tag or open a comment."""
     text = json.dumps(spec, ensure_ascii=False, sort_keys=False, separators=(",", ":"), allow_nan=False)
-    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, code in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, code)
     return text
 
@@ -155,7 +161,7 @@ def show(chart: Any, description: str, *, title: str | None = None, max_rows: in
 
 
 def _renderer(spec: dict, **metadata: Any) -> dict[str, str]:
-    """Altair renderer used whenever a bare Altair chart is displayed: offline, but warns (the book uses -W)."""
+    """Renderer for bare Altair charts: offline, but warns (and -W fails the book)."""
     warnings.warn(
         "an Altair chart was displayed without livingreview.charts.show(chart, description)",
         UserWarning,
@@ -239,7 +245,8 @@ _REGIMEN_KEYS = ["dose_g_kg_min", "dose_g_kg_max", "days_per_cycle_min", "days_p
 
 
 def regimens(cases: pd.DataFrame, disease: str | None = None) -> Figure:
-    """IVIG dose per cycle (g/kg) against days per cycle: one point per report and regimen (the midpoint of the
+    """IVIG dose per cycle (g/kg) against days per cycle: one point per report and regimen (the midpoint of
+    the
     reported min–max ranges, with rules spanning the ranges), sized by patients, coloured by disease when
     ``disease`` is None."""
     sel = _disease_filter(cases, disease)
@@ -263,7 +270,12 @@ def regimens(cases: pd.DataFrame, disease: str | None = None) -> Figure:
     if len(agg) > MAX_ROWS:  # a very large evidence base: one point per distinct regimen instead
         agg = (
             agg.groupby(keys[:1] + keys[2:], sort=True)
-            .agg(patients=("patients", "sum"), groups=("groups", "sum"), year=("year", "min"), reports=("source", "nunique"))
+            .agg(
+                patients=("patients", "sum"),
+                groups=("groups", "sum"),
+                year=("year", "min"),
+                reports=("source", "nunique"),
+            )
             .reset_index()
         )
         agg["report"] = agg["reports"].map(lambda k: f"{k} report(s)")
@@ -317,7 +329,8 @@ def regimens(cases: pd.DataFrame, disease: str | None = None) -> Figure:
     parts = [f"{len(agg)} regimen(s) from {agg['report'].nunique()} report(s), {n_pat} patient(s)."]
     if len(agg):
         parts.append(
-            f"Dose per cycle ranges from {_fmt(agg['dose_lo'].min())} to {_fmt(agg['dose_hi'].max())} g/kg and "
+            f"Dose per cycle ranges from {_fmt(agg['dose_lo'].min())} to {_fmt(agg['dose_hi'].max())} g/kg "
+            "and "
             f"days per cycle from {_fmt(agg['days_lo'].min())} to {_fmt(agg['days_hi'].max())}."
         )
         common = agg.groupby(["dose_text", "days_text"])["patients"].sum().sort_values(ascending=False)
@@ -325,7 +338,8 @@ def regimens(cases: pd.DataFrame, disease: str | None = None) -> Figure:
         parts.append(f"Most patients ({top}) received {dose_t} over {days_t}.")
     if len(unknown):
         parts.append(
-            f"{len(unknown)} case group(s) ({_sum(unknown['n_patients'])} patient(s)) with no reported dose or "
+            f"{len(unknown)} case group(s) ({_sum(unknown['n_patients'])} patient(s)) with no reported dose "
+            "or "
             "duration are not shown."
         )
     return show(chart, " ".join(parts), title=title)
@@ -335,7 +349,7 @@ def regimens(cases: pd.DataFrame, disease: str | None = None) -> Figure:
 
 
 def response_table(cases: pd.DataFrame, disease: str | None = None) -> pd.DataFrame:
-    """One row per report: responders, patients (of case groups with a known responder count), exact 95% CI."""
+    """One row per report: responders, patients (of case groups with a known responder count), exact CI."""
     sel = _disease_filter(cases, disease)
     known = sel.dropna(subset=["n_responders", "n_patients"])
     agg = (
@@ -361,7 +375,9 @@ def response_by_report(cases: pd.DataFrame, disease: str) -> Figure:
     missing = sel[sel["n_responders"].isna()]
     agg["text"] = [f"{x}/{n}" for x, n in zip(agg["responders"], agg["patients"], strict=True)]
     agg["ci_text"] = [f"{_pct(lo)}–{_pct(hi)}" for lo, hi in zip(agg["ci_low"], agg["ci_high"], strict=True)]
-    data = agg[["report", "year", "responders", "patients", "proportion", "ci_low", "ci_high", "text", "ci_text"]]
+    data = agg[
+        ["report", "year", "responders", "patients", "proportion", "ci_low", "ci_high", "text", "ci_text"]
+    ]
     title = f"Responders per report: {DISEASE_NAMES[disease]}"
     tooltip = [
         alt.Tooltip("report:N", title="Report"),
@@ -372,13 +388,22 @@ def response_by_report(cases: pd.DataFrame, disease: str) -> Figure:
     order = list(data["report"])
     y = alt.Y("report:N", title=None, sort=order)
     base = alt.Chart(data)
-    x = alt.X("ci_low:Q", title="Responders (exact 95% CI)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
+    x = alt.X(
+        "ci_low:Q",
+        title="Responders (exact 95% CI)",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format="%"),
+    )
     rule = base.mark_rule(strokeWidth=2, color="#4c78a8").encode(x=x, x2="ci_high:Q", y=y, tooltip=tooltip)
     point = base.mark_point(filled=True, color="#4c78a8", shape="square").encode(
-        x="proportion:Q", y=y, size=alt.Size("patients:Q", title="Patients", scale=alt.Scale(range=[40, 400])),
+        x="proportion:Q",
+        y=y,
+        size=alt.Size("patients:Q", title="Patients", scale=alt.Scale(range=[40, 400])),
         tooltip=tooltip,
     )
-    label = base.mark_text(align="left", dx=6, dy=-8, fontSize=10).encode(x="proportion:Q", y=y, text="text:N")
+    label = base.mark_text(align="left", dx=6, dy=-8, fontSize=10).encode(
+        x="proportion:Q", y=y, text="text:N"
+    )
     height = max(60, 28 * len(data))
     chart = alt.layer(rule, point, label).properties(title=title, width=WIDTH, height=height)
 
@@ -389,7 +414,8 @@ def response_by_report(cases: pd.DataFrame, disease: str) -> Figure:
     ]
     if len(missing):
         parts.append(
-            f"{len(missing)} case group(s) ({_sum(missing['n_patients'])} patient(s)) without a responder count "
+            f"{len(missing)} case group(s) ({_sum(missing['n_patients'])} patient(s)) without a responder "
+            "count "
             "are not shown."
         )
     return show(chart, " ".join(parts), title=title)
@@ -451,7 +477,9 @@ def subtypes(cases: pd.DataFrame, disease: str = "SjS") -> Figure:
                 "category:N",
                 title="Outcome",
                 sort=present,
-                scale=alt.Scale(domain=present, range=[_CATEGORY_COLORS[SUBTYPE_CATEGORIES.index(c)] for c in present]),
+                scale=alt.Scale(
+                    domain=present, range=[_CATEGORY_COLORS[SUBTYPE_CATEGORIES.index(c)] for c in present]
+                ),
                 legend=alt.Legend(orient="bottom", columns=2),
             ),
             order=alt.Order("order:Q"),
@@ -467,7 +495,10 @@ def subtypes(cases: pd.DataFrame, disease: str = "SjS") -> Figure:
     parts = []
     for subtype, group in data.groupby("subtype", sort=True):
         counts = [f"{int(p)} {c}" for c, p in zip(group["category"], group["patients"], strict=True) if p > 0]
-        parts.append(f"{subtype} ({_n(int(group['patients'].sum()), 'patient')}): {', '.join(counts) or 'no patients'}.")
+        parts.append(
+            f"{subtype} ({_n(int(group['patients'].sum()), 'patient')}): "
+            f"{', '.join(counts) or 'no patients'}."
+        )
     return show(chart, " ".join(parts) or "No case groups.", title=title)
 
 
@@ -501,7 +532,12 @@ def accumulation(cases: pd.DataFrame) -> Figure:
     domain = [d for d in DISEASES if d in set(data["disease"])]
     title = "Accumulating evidence: patients treated with IVIG by publication year"
     base = alt.Chart(data).encode(
-        x=alt.X("year:Q", title="Publication year", axis=alt.Axis(format="d", tickMinStep=1), scale=alt.Scale(zero=False)),
+        x=alt.X(
+            "year:Q",
+            title="Publication year",
+            axis=alt.Axis(format="d", tickMinStep=1),
+            scale=alt.Scale(zero=False),
+        ),
         y=alt.Y("patients:Q", title="Cumulative patients"),
         color=alt.Color("disease:N", title="Disease", scale=_disease_color(domain)),
         tooltip=[
@@ -534,7 +570,9 @@ def before_after_table(outcomes: pd.DataFrame, source: str) -> pd.DataFrame:
     """One row per measure reported before and after IVIG in ``source``: before, after, SD, unit, p value."""
     sel = outcomes[(outcomes["source"] == source) & outcomes["timepoint"].isin(["before", "after"])]
     rows = []
-    for (measure, statistic, unit), group in sel.groupby(["measure", "statistic", "unit"], sort=True, dropna=False):
+    for (measure, statistic, unit), group in sel.groupby(
+        ["measure", "statistic", "unit"], sort=True, dropna=False
+    ):
         by = {r.timepoint: r for r in group.itertuples()}
         if "before" not in by or "after" not in by:
             continue
@@ -553,7 +591,18 @@ def before_after_table(outcomes: pd.DataFrame, source: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(
-        rows, columns=["measure", "statistic", "unit", "domain", "before", "after", "sd_before", "sd_after", "p_value"]
+        rows,
+        columns=[
+            "measure",
+            "statistic",
+            "unit",
+            "domain",
+            "before",
+            "after",
+            "sd_before",
+            "sd_after",
+            "p_value",
+        ],
     )
 
 
@@ -584,8 +633,13 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
                     + ("" if r.statistic == "percent" or not r.unit else f" {r.unit}"),
                 }
             )
-    long = pd.DataFrame(long_rows, columns=["measure", "row", "statistic", "timepoint", "value", "low", "high", "p_value", "text"])
-    color = alt.Color("timepoint:N", title="Time", scale=alt.Scale(domain=["before", "after"], range=["#9e9e9e", "#d95f02"]))
+    long = pd.DataFrame(
+        long_rows,
+        columns=["measure", "row", "statistic", "timepoint", "value", "low", "high", "p_value", "text"],
+    )
+    color = alt.Color(
+        "timepoint:N", title="Time", scale=alt.Scale(domain=["before", "after"], range=["#9e9e9e", "#d95f02"])
+    )
     tooltip = [
         alt.Tooltip("measure:N", title="Measure"),
         alt.Tooltip("timepoint:N", title="Time"),
@@ -604,26 +658,43 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
             color=color,
             tooltip=tooltip,
         )
-        panels.append(alt.layer(line, dots).properties(title="Percentages", width=WIDTH, height=max(60, 26 * pct["measure"].nunique())))
+        panels.append(
+            alt.layer(line, dots).properties(
+                title="Percentages", width=WIDTH, height=max(60, 26 * pct["measure"].nunique())
+            )
+        )
     means = long[long["statistic"] != "percent"]
     if len(means):
         base = alt.Chart()
         err = base.mark_rule().encode(
-            x=alt.X("low:Q", title=None), x2="high:Q", y=alt.Y("timepoint:N", title=None, sort=["before", "after"]), color=color, tooltip=tooltip
+            x=alt.X("low:Q", title=None),
+            x2="high:Q",
+            y=alt.Y("timepoint:N", title=None, sort=["before", "after"]),
+            color=color,
+            tooltip=tooltip,
         )
         pts = base.mark_point(filled=True, size=70).encode(
-            x=alt.X("value:Q", title=None), y=alt.Y("timepoint:N", title=None, sort=["before", "after"]), color=color, tooltip=tooltip
+            x=alt.X("value:Q", title=None),
+            y=alt.Y("timepoint:N", title=None, sort=["before", "after"]),
+            color=color,
+            tooltip=tooltip,
         )
         facet = (
             alt.layer(err, pts, data=means)
             .properties(width=420, height=44)
-            .facet(row=alt.Row("row:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=260)))
+            .facet(
+                row=alt.Row(
+                    "row:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=260)
+                )
+            )
             .resolve_scale(x="independent")
             .properties(title="Means ± SD (each measure on its own scale)")
         )
         panels.append(facet)
     if not panels:
-        chart = alt.Chart(pd.DataFrame({"text": ["no before/after measures"]})).mark_text().encode(text="text:N")
+        chart = (
+            alt.Chart(pd.DataFrame({"text": ["no before/after measures"]})).mark_text().encode(text="text:N")
+        )
     elif len(panels) == 1:
         chart = panels[0]
     else:
@@ -635,8 +706,14 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
         unit = "%" if r.statistic == "percent" else f" {r.unit}" if r.unit else ""
         sd_b = "" if pd.isna(r.sd_before) else f" (SD {_fmt(r.sd_before)})"
         sd_a = "" if pd.isna(r.sd_after) else f" (SD {_fmt(r.sd_after)})"
-        p = f", p {r.p_value}" if r.p_value and r.p_value.startswith(("<", ">", "=")) else (f", p = {r.p_value}" if r.p_value else "")
+        p = (
+            f", p {r.p_value}"
+            if r.p_value and r.p_value.startswith(("<", ">", "="))
+            else (f", p = {r.p_value}" if r.p_value else "")
+        )
         what = f"{r.statistic} " if r.statistic not in ("percent",) else ""
-        parts.append(f"{r.measure}: {what}{_fmt(r.before)}{unit}{sd_b} before, {_fmt(r.after)}{unit}{sd_a} after{p}.")
+        parts.append(
+            f"{r.measure}: {what}{_fmt(r.before)}{unit}{sd_b} before, {_fmt(r.after)}{unit}{sd_a} after{p}."
+        )
     description = f"{len(table)} measure(s) reported before and after IVIG by {label}. " + " ".join(parts)
     return show(chart, description, title=title)

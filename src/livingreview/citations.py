@@ -139,7 +139,8 @@ def doi_url(doi: str) -> str | None:
 
 
 def format_reference(key: str, root: str | Path | None = None) -> str:
-    """One reference as escaped HTML (Vancouver-like): ``Ferranti M, Cama E, et al. 2021. Title. <em>Journal</em>
+    """One reference as escaped HTML (Vancouver-like): ``Ferranti M, Cama E, et al. 2021. Title.
+    <em>Journal</em>
     38(3):e2021022. doi:<a href="https://doi.org/...">...</a>``"""
     ref = get(key, root)
     esc = html.escape

@@ -56,7 +56,9 @@ CHART_JS = "livingreview-charts.js"
 TABLE_JS = "livingreview-tables.js"
 CSS = "livingreview.css"
 #: a page uses the data when a line of its source imports livingreview, or its front matter says so
-_USES_DATA = re.compile(r"^\s*(?:from\s+livingreview\b|import\s+livingreview\b)|^livingreview:\s*data\s*$", re.M)
+_USES_DATA = re.compile(
+    r"^\s*(?:from\s+livingreview\b|import\s+livingreview\b)|^livingreview:\s*data\s*$", re.M
+)
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
 _REMOTE_IN_TEXT = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/\S*\.(?:m?js|css)\b", re.I)
 _THEBE = re.compile(r"(?:^|/)sphinx-thebe\.(?:js|css)(?:\?|$)")
@@ -234,7 +236,8 @@ def vega_bundle() -> str:
     code = vl_convert.javascript_bundle()
     if re.search(r"^\s*(?:import|export)\s", code, re.M):  # pragma: no cover - guards a vl-convert change
         raise RuntimeError("vl_convert.javascript_bundle() returned an ES module; expected a classic script")
-    return f"/* Vega, Vega-Lite, vega-embed: vl-convert {vl_convert.__version__} */\n(function(){{\n{code}\n}})();\n"
+    head = f"/* Vega, Vega-Lite, vega-embed: vl-convert {vl_convert.__version__} */"
+    return f"{head}\n(function(){{\n{code}\n}})();\n"
 
 
 def _write_bundle(app: Sphinx, exception: Exception | None) -> None:

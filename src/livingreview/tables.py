@@ -110,7 +110,9 @@ def show(
 ) -> Table:
     """Render ``frame`` as an escaped HTML table (see the module docstring)."""
     if len(frame) > MAX_ROWS:
-        raise ValueError(f"{len(frame)} rows is too many for a table in the book (max {MAX_ROWS}); aggregate first")
+        raise ValueError(
+            f"{len(frame)} rows is too many for a table in the book (max {MAX_ROWS}); aggregate first"
+        )
     if index:
         frame = frame.reset_index()
     formats = dict(formats or {})
@@ -120,12 +122,18 @@ def show(
     link = link or citations.href
     esc = html.escape
     classes = "lr-table table" + (" lr-sortable" if sortable else "")
-    out = [f'<div class="lr-table-wrap"><table class="{classes}"' + (f' id="{esc(table_id)}"' if table_id else "") + ">"]
+    out = [
+        f'<div class="lr-table-wrap"><table class="{classes}"'
+        + (f' id="{esc(table_id)}"' if table_id else "")
+        + ">"
+    ]
     if caption:
         out.append(f"<caption>{esc(caption)}</caption>")
     out.append("<thead><tr>")
     for col in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[col].dtype) and not pd.api.types.is_bool_dtype(frame[col].dtype)
+        numeric = pd.api.types.is_numeric_dtype(frame[col].dtype) and not pd.api.types.is_bool_dtype(
+            frame[col].dtype
+        )
         cls = ' class="lr-num"' if numeric else ""
         out.append(f'<th scope="col"{cls}>{esc(str(headers.get(col, col)))}</th>')
     out.append("</tr></thead><tbody>")
@@ -144,10 +152,7 @@ def show(
             if col == link_column and not is_na(value):
                 target = link(value)
                 shown = esc(link_text(value)) if link_text else cell
-                if target:
-                    cell = f'<a class="lr-link" href="{esc(target, quote=True)}">{shown}</a>'
-                else:
-                    cell = shown
+                cell = f'<a class="lr-link" href="{esc(target, quote=True)}">{shown}</a>' if target else shown
             attr = (" " + " ".join(attrs)) if attrs else ""
             out.append(f"<td{attr}>{cell}</td>")
         out.append("</tr>")

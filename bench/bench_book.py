@@ -1,0 +1,170 @@
+"""Build times of the book against a floor, and the size of every chapter page.
+
+In a temporary copy of the repository: a cold `make book`, a no-change `make book` and a `make book` after one
+count in data/cases.csv changed. The *floor* is a book with the same number of pages, each a single trivial
+code cell importing pandas and altair, built cold in the same run with the same jupyter-book flags; times are
+reported as ratios to it so they compare across machines.
+
+Targets: cold <= 1.2 x floor, one-row change <= 0.5 x cold, no change <= 3 s, every chapter page <= 300 KB.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "_build", ".jupyter_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", "__pycache__",
+    "*.egg-info", "out",
+)  # fmt: skip
+JB_FLAGS = ["--builder", "html", "--warningiserror", "--nitpick", "--keep-going"]
+TARGET_COLD, TARGET_ONE_ROW, TARGET_NO_CHANGE, TARGET_PAGE_KB = 1.2, 0.5, 3.0, 300
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    return elapsed
+
+
+def _make_book(root: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    env.pop("MAKEFLAGS", None)
+    env.pop("MAKELEVEL", None)
+    return _run(
+        ["make", "--no-print-directory", "-C", str(root), "book", f"VENV={VENV}", "-o", f"{VENV}/.installed"],
+        root,
+        env,
+    )
+
+
+def _pages(root: Path) -> list[str]:
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            pages.extend([node["file"]] if "file" in node else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    return pages
+
+
+def floor_book(dest: Path, n_pages: int) -> Path:
+    """A book of ``n_pages`` pages, each one trivial code cell importing pandas and altair."""
+    (dest / "book").mkdir(parents=True)
+    front = (
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n"
+    )
+    names = [f"page{i:02d}" for i in range(n_pages)]
+    for name in names:
+        (dest / "book" / f"{name}.md").write_text(
+            f"{front}\n# Floor {name}\n\n```{{code-cell}} ipython3\nimport pandas\nimport altair\n```\n",
+            encoding="utf-8",
+        )
+    toc = {
+        "format": "jb-book",
+        "root": f"book/{names[0]}",
+        "chapters": [{"file": f"book/{n}"} for n in names[1:]],
+    }
+    (dest / "_toc.yml").write_text(yaml.safe_dump(toc), encoding="utf-8")
+    config = {
+        "title": "Floor",
+        "only_build_toc_files": True,
+        "exclude_patterns": ["_build", ".*"],
+        "execute": {"execute_notebooks": "force", "timeout": 300},
+        "launch_buttons": {"thebe": False},
+        "sphinx": {"config": {"nb_execution_raise_on_error": True}},
+    }
+    (dest / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return dest
+
+
+def _change_one_row(root: Path) -> str:
+    path = root / "data" / "cases.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = list(reader.fieldnames or []), list(reader)
+    row = next(
+        r for r in rows if r["design"] != "case_report" and int(r["n_patients"]) >= 3 and r["n_female"]
+    )
+    row["n_patients"] = str(int(row["n_patients"]) + 1)
+    row["n_female"] = str(int(row["n_female"]) + 1)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return row["case_id"]
+
+
+def _verdict(ok: bool) -> str:
+    return "OK" if ok else "MISS"
+
+
+def run() -> list[str]:
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="bench-book-") as tmp:
+        real = Path(tmp) / "real"
+        shutil.copytree(ROOT, real, ignore=IGNORE, symlinks=True)
+        pages = _pages(real)
+        floor = floor_book(Path(tmp) / "floor", len(pages))
+
+        t_floor = _run([str(VENV / "bin" / "jupyter-book"), "build", ".", *JB_FLAGS], floor)
+        t_cold = _make_book(real)
+        t_none = _make_book(real)
+        case_id = _change_one_row(real)
+        t_one = _make_book(real)
+
+        lines.append(f"floor book ({len(pages)} trivial pages, cold): {t_floor:.1f} s")
+        lines.append(
+            f"cold build: {t_cold:.1f} s = {t_cold / t_floor:.2f} x floor (target <= {TARGET_COLD}) "
+            + _verdict(t_cold <= TARGET_COLD * t_floor)
+        )
+        lines.append(
+            f"no-change rebuild: {t_none:.2f} s = {t_none / t_floor:.3f} x floor "
+            f"(target <= {TARGET_NO_CHANGE} s) "
+            f"{_verdict(t_none <= TARGET_NO_CHANGE)}"
+        )
+        lines.append(
+            f"one-row change ({case_id} n_patients + 1): {t_one:.1f} s = {t_one / t_floor:.2f} x floor = "
+            f"{t_one / t_cold:.2f} x cold (target <= {TARGET_ONE_ROW} x cold) "
+            + _verdict(t_one <= TARGET_ONE_ROW * t_cold)
+        )
+        site = real / "_build" / "html"
+        for page in pages:
+            html = site / f"{Path(page).with_suffix('')}.html"
+            kb = html.stat().st_size / 1000
+            lines.append(
+                f"page {html.relative_to(site)}: {kb:.0f} KB (target <= {TARGET_PAGE_KB} KB) "
+                + _verdict(kb <= TARGET_PAGE_KB)
+            )
+        bundle = site / "_static" / "vega-bundle.js"
+        lines.append(
+            f"_static/vega-bundle.js (shared, cached by the browser): {bundle.stat().st_size / 1000:.0f} KB"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    for line in run():
+        print(line)
