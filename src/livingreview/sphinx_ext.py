@@ -39,7 +39,10 @@ What it does, at build time, so nothing is typed by hand:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -240,21 +243,51 @@ def vega_bundle() -> str:
     return f"{head}\n(function(){{\n{code}\n}})();\n"
 
 
-def _write_bundle(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
+def _bundle_paths(app: Sphinx) -> tuple[Path, Path, str]:
     import vl_convert
 
     static = Path(app.outdir) / "_static"
-    static.mkdir(parents=True, exist_ok=True)
-    for unused in ("sphinx-thebe.js", "sphinx-thebe.css"):  # live code is off (see _disable_thebe)
-        (static / unused).unlink(missing_ok=True)
-    target = static / BUNDLE_NAME
-    marker = static / (BUNDLE_NAME + ".version")
-    version = f"vl-convert {vl_convert.__version__}"
+    return static / BUNDLE_NAME, static / (BUNDLE_NAME + ".version"), f"vl-convert {vl_convert.__version__}"
+
+
+def _start_bundle(app: Sphinx) -> None:
+    """Generate the bundle (~1.5 s of bundling) in a child process while the pages are read and executed."""
+    if app.builder.format != "html":
+        return
+    target, marker, version = _bundle_paths(app)
     if target.is_file() and marker.is_file() and marker.read_text() == version:
         return
-    target.write_text(vega_bundle(), encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".js.tmp")
+    code = (
+        "import sys, pathlib; from livingreview.sphinx_ext import vega_bundle; "
+        "pathlib.Path(sys.argv[1]).write_text(vega_bundle(), encoding='utf-8')"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    app.livingreview_bundle_job = (subprocess.Popen([sys.executable, "-c", code, str(tmp)], env=env), tmp)
+
+
+def _write_bundle(app: Sphinx, exception: Exception | None) -> None:
+    job = getattr(app, "livingreview_bundle_job", None)
+    if exception is not None or app.builder.format != "html":
+        if job:
+            job[0].kill()
+            job[0].wait()
+        return
+    target, marker, version = _bundle_paths(app)
+    static = target.parent
+    for unused in ("sphinx-thebe.js", "sphinx-thebe.css"):  # live code is off (see _disable_thebe)
+        (static / unused).unlink(missing_ok=True)
+    if job is None:
+        if target.is_file() and marker.is_file() and marker.read_text() == version:
+            return
+        target.write_text(vega_bundle(), encoding="utf-8")
+    else:
+        proc, tmp = job
+        if proc.wait() != 0 or not tmp.is_file():
+            target.write_text(vega_bundle(), encoding="utf-8")  # raises with the real error
+        else:
+            tmp.replace(target)
     marker.write_text(version)
 
 
@@ -266,6 +299,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _env_purge_doc)
     app.connect("env-merge-info", _env_merge_info)
     app.connect("builder-inited", _builder_inited)
+    app.connect("builder-inited", _start_bundle)
     app.connect("html-page-context", _html_page_context)
     app.connect("build-finished", _write_bundle)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
