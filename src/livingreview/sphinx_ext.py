@@ -64,6 +64,12 @@ _USES_DATA = re.compile(
 )
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.I)
 _REMOTE_IN_TEXT = re.compile(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/\S*\.(?:m?js|css)\b", re.I)
+_REMOTE_EMBED = re.compile(
+    r"""(?:<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?|import\(\s*["']|\brequire\.config)"""
+    r"""((?:https?:)?//[^"'\s>]+)"""
+    r"""|((?:https?:)?//(?:cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com)/[^"'\s>]*)""",
+    re.I,
+)
 _THEBE = re.compile(r"(?:^|/)sphinx-thebe\.(?:js|css)(?:\?|$)")
 # Attributes of the build environment (pickled with it between builds).
 _ENV_DATA_DOCS = "livingreview_data_docs"
@@ -200,6 +206,15 @@ def _html_page_context(app: Sphinx, pagename: str, templatename: str, context: d
         # per-page: only pages with a chart download the (cached) Vega bundle
         app.add_js_file(BUNDLE_NAME, loading_method="defer", priority=900)
         app.add_js_file(CHART_JS, loading_method="defer", priority=901)
+    # a chart displayed with Altair's own HTML renderer (or any embed) would load Vega from a CDN
+    for match in _REMOTE_EMBED.finditer(body):
+        logger.warning(
+            "[livingreview] page %s loads %s from the internet; display charts with livingreview.charts.show",
+            pagename,
+            match.group(1) or match.group(2),
+            type="livingreview",
+            subtype="remote",
+        )
     math = app.env.get_domain("math")
     if hasattr(math, "has_equations") and math.has_equations(pagename):
         logger.warning(
