@@ -40,11 +40,13 @@ $(shell mkdir -p _build && (echo '$(BOOK_INPUTS)' | cmp -s - $(BOOK_LIST) || ech
 
 book: validate $(BOOK_STAMP)
 
+# The stamp gets the time the build started, so an input edited during a build triggers the next one.
 # On failure the Sphinx environment is dropped: Sphinx does not repeat the warnings of pages it does not
 # re-read, so an incremental build after a failed one could otherwise pass without fixing anything.
 $(BOOK_STAMP): $(STAMP) $(BOOK_INPUTS) $(BOOK_LIST) | validate
-	@$(BOOK_BUILD) || { rm -rf _build/.doctrees _build/jupyter_execute; exit 1; }
-	@touch $@
+	@mkdir -p $(@D) && touch $@.start
+	@$(BOOK_BUILD) || { rm -rf _build/.doctrees _build/jupyter_execute $@.start; exit 1; }
+	@mv $@.start $@
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
