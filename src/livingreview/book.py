@@ -24,8 +24,6 @@ DESIGN_LABELS = {
     "retrospective_cohort": "retrospective cohort",
     "prospective_open_trial": "prospective open trial",
 }
-# Diseases with this many case groups or fewer get every numeric field glued (small chapters quote them).
-_GLUE_ROW_FIELDS_UP_TO = 4
 
 
 class Text(str):
@@ -227,12 +225,12 @@ class Chapter:
                 n[f"{key}_sd"] = _plain(row.sd)
             if pd.notna(row.p_value):
                 n[f"{key}_p"] = Text(row.p_value)
-        if len(c) <= _GLUE_ROW_FIELDS_UP_TO:
-            for row in c.to_dict("records"):
-                stem = slug(row["case_id"].removeprefix(f"{self.disease}-"))
-                for field, value in row.items():
-                    if isinstance(value, int | float) and not pd.isna(value):
-                        n[f"{stem}_{field}"] = _plain(value)
+        # Every numeric field of every case group, under its stable case_id (ids are never reused).
+        for row in c.to_dict("records"):
+            stem = slug(row["case_id"].removeprefix(f"{self.disease}-"))
+            for field, value in row.items():
+                if isinstance(value, int | float) and not pd.isna(value):
+                    n[f"{stem}_{field}"] = _plain(value)
         return n
 
     def glue(self) -> None:
