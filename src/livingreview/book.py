@@ -374,7 +374,7 @@ class Chapter:
         )
         return tables.show(
             frame,
-            caption=f"Totals stated by the sources, recomputed from data/ (version {self.data.version})",
+            caption="Totals stated by the sources, recomputed from data/",
         )
 
     def references(self) -> citations.References:
