@@ -157,3 +157,9 @@ def test_review_summary_has_one_row_per_disease(data):
     assert len(frame) == len(DISEASES)
     json.dumps(frame.astype(str).to_dict())  # renders without exotic objects
     assert pd.api.types.is_integer_dtype(frame["Reports"])
+
+
+def test_citation_comes_from_citation_cff_with_the_data_version(data):
+    text = book.Review(data).numbers()["citation"]
+    assert f"Data version {data.version}" in text
+    assert "living review" in text

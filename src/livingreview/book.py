@@ -620,6 +620,18 @@ def latest_change(changelog_text: str) -> tuple[str, str]:
     return match["version"], match["date"]
 
 
+def citation_text(root: Path, date: str) -> str:
+    """How to cite this edition, from CITATION.cff (its version must equal the data version)."""
+    import yaml
+
+    cff = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
+    authors = "; ".join(
+        a.get("name") or f"{a.get('family-names', '')} {a.get('given-names', '')}".strip()
+        for a in cff["authors"]
+    )
+    return f"{authors}. {cff['title']}. Data version {cff['version']} ({date})."
+
+
 class Review:
     """Numbers and tables across the five diseases: the landing page and the synthesis."""
 
@@ -663,6 +675,7 @@ class Review:
             "changelog_version": Text(version),
             "last_change": Text(date),
             "claims": len(self.data.claims),
+            "citation": Text(citation_text(self.data.root, date)),
         }
 
     def glue(self) -> None:
