@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import io
 import os
 import re
 import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -81,7 +83,7 @@ class RawTable:
     def factorize(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """``pandas.factorize`` of column ``j``, computed once."""
         if j not in self.factorized:
-            self.factorized[j] = pd.factorize(self.columns[j])
+            self.factorized[j] = _factorize(self.columns[j])
         return self.factorized[j]
 
     @property
@@ -135,6 +137,23 @@ class RawTable:
                 )
             )
         return out
+
+
+def _factorize(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize`` of an object array of strings, the same codes and uniques, faster when equal
+    strings are mostly the same object (as pandas' C parser makes them): the object addresses are
+    factorised first (integers), then only the distinct objects by value."""
+    n = len(col)
+    if n < 1000 or col.dtype != object or not col.flags.c_contiguous or col.itemsize != 8:
+        return pd.factorize(col)
+    addresses = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(col.ctypes.data)).copy()
+    first_codes, _ = pd.factorize(addresses)
+    # codes are numbered in order of appearance, so a code first appears where it exceeds all before it
+    is_first = np.ones(n, dtype=bool)
+    is_first[1:] = first_codes[1:] > np.maximum.accumulate(first_codes)[:-1]
+    first = np.flatnonzero(is_first)
+    codes, uniques = pd.factorize(col[first])
+    return codes[first_codes], uniques
 
 
 # ---------------------------------------------------------------------------------------------- numbers
@@ -196,6 +215,16 @@ def read_table(
         return fatal(1, "is a directory, not a CSV file")
     except OSError as exc:
         return fatal(1, f"cannot be read ({exc.strerror or exc})")
+    if fast is None:
+        fast = len(data) >= FAST_PATH_MIN_CHARS
+    # The common case (a large, clean file) goes straight to the vectorised path on the bytes: anything
+    # unusual (BOM, CR, NUL, invalid UTF-8, irregular quoting...) makes it return None, and then the
+    # checks below decide, exactly as for a small file.
+    if fast and not data.startswith((_BOM, b"\xff\xfe", b"\xfe\xff")) and b"\r" not in data:
+        if b"\x00" not in data and (table := _read_fast(data, relpath)) is not None:
+            table.final_newline = data.endswith(b"\n")
+            return table, []
+        fast = False  # the file is irregular: the exact path gives the exact lines
     bom = data.startswith(_BOM)
     body = data[len(_BOM) :] if bom else data
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -221,9 +250,7 @@ def read_table(
             _line_of_offset(text, cr), "contains a bare carriage return (CR); line endings must be LF"
         )
     final_newline = text.endswith("\n")
-    if fast is None:
-        fast = len(text) >= FAST_PATH_MIN_CHARS
-    table = _read_fast(text, relpath) if fast else None
+    table = _read_fast(text.encode("utf-8"), relpath) if fast else None
     if table is None:
         table, problems = _read_exact(text, relpath)
         if table is None:
@@ -330,70 +357,109 @@ def _serialise(row: Sequence[str]) -> str:
     return buf.getvalue()[:-1]
 
 
-def _read_fast(text: str, relpath: str) -> RawTable | None:
-    """Vectorised parse of a large well-formed file; ``None`` whenever the exact path must decide."""
+def _scan(data: bytes, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Check with numpy that ``data`` is a strictly well-formed, minimally quoted CSV text of ``k`` fields
+    per record (no blank lines); return the byte offset and the physical line where each record starts, or
+    ``None`` when it is not (the exact path then decides).
+
+    Only the bytes ``,`` ``"`` and LF matter (UTF-8 never uses them inside a multi-byte character). A quote
+    opens a quoted cell only at the start of a cell and closes it only before ``,``, LF, the end of the data
+    or a second quote (a doubled quote inside the cell); a quoted cell must contain ``,``, LF or a quote.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    mask = b == 44
+    np.logical_or(mask, b == 10, out=mask)
+    np.logical_or(mask, b == 34, out=mask)
+    pos = np.flatnonzero(mask)
+    del mask
+    char = b[pos]
+    is_quote = char == 34
+    quotes = pos[is_quote]
+    if len(quotes) % 2:
+        return None
+    size = len(b)
+    if len(quotes):
+        enter, leave = quotes[0::2], quotes[1::2]
+        before = b[np.maximum(enter - 1, 0)]
+        if not np.all((enter == 0) | (before == 44) | (before == 10) | (before == 34)):
+            return None
+        after = b[np.minimum(leave + 1, size - 1)]
+        if not np.all((leave == size - 1) | (after == 44) | (after == 10) | (after == 34)):
+            return None
+        inside = (np.cumsum(is_quote) & 1).astype(bool)  # after a quote that opens: within a quoted cell
+        inside[is_quote] = False
+        delim_in = pos[inside]
+        # a quoted cell made of one enter/leave pair (no doubled quote) must hold a ',' or a line break
+        doubled = enter[1:] == leave[:-1] + 1
+        single = np.ones(len(enter), dtype=bool)
+        single[1:] &= ~doubled
+        single[:-1] &= ~doubled
+        if single.any():
+            held = np.searchsorted(delim_in, leave[single]) - np.searchsorted(delim_in, enter[single])
+            if not np.all(held > 0):
+                return None
+        outside = ~(inside | is_quote)
+        del inside
+    else:
+        outside = np.ones(len(pos), dtype=bool)
+    delims = pos[outside]
+    kinds = char[outside]
+    if size and b[-1] != 10:
+        delims = np.append(delims, size)
+        kinds = np.append(kinds, np.uint8(10))
+    if len(kinds) % k:
+        return None
+    grid = kinds.reshape(-1, k)
+    if not (np.all(grid[:, -1] == 10) and np.all(grid[:, :-1] == 44)):
+        return None
+    ends = delims[k - 1 :: k]
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    newlines = pos[char == 10]
+    lines = np.searchsorted(newlines, starts) + 1
+    return starts, lines
+
+
+def _read_csv_bytes(data: bytes) -> pd.DataFrame | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = pd.read_csv(
-                io.StringIO(text),
+            return pd.read_csv(
+                io.BytesIO(data),
                 header=None,
                 dtype=object,
                 na_filter=False,
                 keep_default_na=False,
-                skip_blank_lines=True,
+                skip_blank_lines=False,
+                encoding="utf-8",
+                encoding_errors="strict",
                 engine="c",
             )
     except Exception:
         return None
-    k = frame.shape[1]
-    if k < 2 or len(frame) < 2:
+
+
+def _read_fast(data: bytes, relpath: str) -> RawTable | None:
+    """Vectorised parse of a large well-formed file (UTF-8 bytes, no BOM, LF line endings); ``None``
+    whenever the exact path must decide. pandas' C parser makes the cells; ``_scan`` checks the structure
+    on the raw bytes (in a second thread, concurrently) so that the result agrees with the exact path."""
+    first = data.find(b"\n")
+    if first < 0 or b'"' in data[:first]:
+        return None  # a header with quotes (or a single line) is left to the exact path
+    k = data.count(b",", 0, first) + 1
+    if k < 2:
+        return None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(_scan, data, k)
+        frame = _read_csv_bytes(data)
+        scanned = scan.result()
+    if frame is None or scanned is None or frame.shape != (len(scanned[1]), k) or len(frame) < 2:
         return None
     arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
-    header = [str(v) for v in (a[0] for a in arrays)]
-    if _header_problem(header, relpath) is not None:
+    header = [a[0] for a in arrays]
+    if not all(isinstance(h, str) for h in header) or _header_problem(header, relpath) is not None:
         return None
     columns = [a[1:] for a in arrays]
-    n = len(columns[0])
-    exp_commas = (n + 1) * (k - 1)
-    exp_quotes = 0
-    exp_newlines = n + 1 if text.endswith("\n") else n
-    per_record_nl = np.zeros(n, dtype=np.int64)
-    factorized = {}
-    for j, col in enumerate(columns):
-        if not all(isinstance(v, str) for v in (header[j],)):
-            return None
-        codes, uniques = factorized[j] = pd.factorize(col)
-        if len(codes) and codes.min() < 0:
-            return None
-        uniq = list(uniques)
-        if not all(isinstance(u, str) for u in uniq):
-            return None
-        commas = np.fromiter((u.count(",") for u in uniq), dtype=np.int64, count=len(uniq))
-        quotes = np.fromiter(
-            (2 + 2 * u.count('"') if any(c in u for c in _NEEDS_QUOTES) else 0 for u in uniq),
-            dtype=np.int64,
-            count=len(uniq),
-        )
-        nls = np.fromiter((u.count("\n") for u in uniq), dtype=np.int64, count=len(uniq))
-        counts = np.bincount(codes, minlength=len(uniq))
-        exp_commas += int(commas @ counts)
-        exp_quotes += int(quotes @ counts)
-        if nls.any():
-            per_record_nl += nls[codes]
-        h = header[j]
-        exp_commas += h.count(",")
-        exp_newlines += h.count("\n")
-        if any(c in h for c in _NEEDS_QUOTES):
-            exp_quotes += 2 + 2 * h.count('"')
-    exp_newlines += int(per_record_nl.sum())
-    if text.count(",") != exp_commas or text.count('"') != exp_quotes or text.count("\n") != exp_newlines:
-        return None
-    header_lines = sum(h.count("\n") for h in header)
-    lines = 2 + header_lines + np.arange(n, dtype=np.int64)
-    if per_record_nl.any():
-        lines += np.concatenate([[0], np.cumsum(per_record_nl)[:-1]])
-    return RawTable(relpath, header, columns, lines, fast=True, factorized=factorized)
+    return RawTable(relpath, header, columns, scanned[1][1:].astype(np.int64), fast=True)
 
 
 # ---------------------------------------------------------------------------------------------- writing

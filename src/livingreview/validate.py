@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from livingreview.bib import BibFile, bib_problems, load_bib
-from livingreview.canonical import Problem, RawTable, canonical_number, read_table
+from livingreview.canonical import _CANONICAL_RE, Problem, RawTable, canonical_number, read_table
 
 __all__ = [
     "CheckedTable",
@@ -288,6 +288,49 @@ def _column_messages(f: dict, u: str) -> tuple[list[str], str, float, bool]:
     return msgs, s, value, ok
 
 
+def _clean_values(f: dict, uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised pre-check of a column's distinct values: ``clean[i]`` is True only when
+    ``_column_messages`` would find nothing wrong with ``uniques[i]`` (the others go through it), and
+    ``values`` holds the numbers of the clean values of a numeric field (NaN elsewhere)."""
+    kind, cons = f.get("type", "string"), f["constraints"]
+    k = len(uniques)
+    values = np.full(k, np.nan)
+    if not k:
+        return np.ones(0, dtype=bool), values
+    lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=k)
+    clean = np.fromiter(map(str.__eq__, uniques, map(str.strip, uniques)), dtype=bool, count=k)
+    empty = lengths == 0
+    full = ~empty
+    if kind in ("integer", "number"):
+        canon = np.fromiter(map(bool, map(_CANONICAL_RE.fullmatch, uniques)), dtype=bool, count=k)
+        canon &= uniques != "-0"
+        if kind == "integer":
+            canon &= np.fromiter(("." not in u for u in uniques), dtype=bool, count=k)
+        full &= canon
+        values[full] = uniques[full].astype(float)
+        lo, hi = cons.get("minimum"), cons.get("maximum")
+        with np.errstate(invalid="ignore"):
+            if isinstance(lo, int | float):
+                full &= ~(values < lo)
+            if isinstance(hi, int | float):
+                full &= ~(values > hi)
+    if "enum" in cons and isinstance(cons["enum"], list):
+        full &= _isin(uniques, [str(e) for e in cons["enum"]])
+    if "pattern" in cons and kind == "string":
+        pattern = re.compile(str(cons["pattern"]))
+        test = np.flatnonzero(full)
+        full[test] = np.fromiter(
+            map(bool, map(pattern.fullmatch, uniques[test])), dtype=bool, count=len(test)
+        )
+    if isinstance(cons.get("minLength"), int):
+        full &= lengths >= cons["minLength"]
+    if isinstance(cons.get("maxLength"), int):
+        full &= lengths <= cons["maxLength"]
+    clean &= full | (empty & (not cons.get("required")))
+    values[~clean] = np.nan
+    return clean, values
+
+
 def _check_table(name: str, raw: RawTable, schema: dict, problems: list[Problem]) -> CheckedTable:
     fields = schema["fields"]
     names = [f["name"] for f in fields]
@@ -302,23 +345,32 @@ def _check_table(name: str, raw: RawTable, schema: dict, problems: list[Problem]
         col_name = f["name"]
         if col_name not in position:
             continue
-        codes, uniques = raw.factorize(position[col_name])
+        j = position[col_name]
+        codes, uniques = raw.factorize(j)
         k = len(uniques)
-        stripped = np.empty(k, dtype=object)
-        values = np.full(k, np.nan)
+        clean, values = _clean_values(f, uniques)
         ok = np.ones(k, dtype=bool)
+        stripped = uniques
         messages: dict[int, list[str]] = {}
-        for i, u in enumerate(uniques):
-            msgs, stripped[i], values[i], ok[i] = _column_messages(f, u)
-            if msgs:
-                messages[i] = msgs
+        unclean = np.flatnonzero(~clean)
+        if len(unclean):
+            stripped = uniques.copy()
+            for i in unclean.tolist():
+                msgs, stripped[i], values[i], ok[i] = _column_messages(f, uniques[i])
+                if msgs:
+                    messages[i] = msgs
         if messages:
             flagged = np.zeros(k, dtype=bool)
             flagged[list(messages)] = True
             for r in np.flatnonzero(flagged[codes]):
                 for msg in messages[codes[r]]:
                     problems.append(Problem(raw.path, int(lines[r]), col_name, msg))
-        table.strings[col_name] = stripped[codes] if len(codes) else np.empty(0, dtype=object)
+        if not len(codes):
+            table.strings[col_name] = np.empty(0, dtype=object)
+        elif stripped is uniques:
+            table.strings[col_name] = raw.columns[j]  # every cell is already as it should be
+        else:
+            table.strings[col_name] = stripped[codes]
         table.valid[col_name] = ok[codes] if len(codes) else np.empty(0, dtype=bool)
         table.codes[col_name] = codes
         if f.get("type") in ("integer", "number"):
