@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the promise is "never a traceback" unless --debug
+    except Exception as exc:  # the promise is "never a traceback" unless --debug
         if args.debug:
             raise
         print(
