@@ -1,9 +1,11 @@
 """Build times of the book against a floor, and the size of every chapter page.
 
 In a temporary copy of the repository: a cold `make book`, a no-change `make book` and a `make book` after one
-count in data/cases.csv changed. The *floor* is a book with the same number of pages, each a single trivial
-code cell importing pandas and altair, built cold in the same run with the same jupyter-book flags; times are
-reported as ratios to it so they compare across machines.
+count of an LV case group in data/cases.csv changed (with content-fingerprint scoping, see
+livingreview.sphinx_ext, that re-executes the LV chapter, methods, the landing page and the synthesis).
+The *floor* is a book with the same number of pages, each a single trivial code cell importing pandas and
+altair, built cold in the same run with the same jupyter-book flags; times are reported as ratios to it so
+they compare across machines.
 
 Targets: cold <= 1.2 x floor, one-row change <= 0.5 x cold, no change <= 3 s, every chapter page <= 300 KB.
 """
@@ -104,8 +106,15 @@ def _change_one_row(root: Path) -> str:
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         fields, rows = list(reader.fieldnames or []), list(reader)
+    # an LV case group: LV is the largest chapter, and its rows are shown by the most pages (the chapter,
+    # methods, the landing page and the synthesis), so this is the most expensive one-row change
     row = next(
-        r for r in rows if r["design"] != "case_report" and int(r["n_patients"]) >= 3 and r["n_female"]
+        r
+        for r in rows
+        if r["disease"] == "LV"
+        and r["design"] != "case_report"
+        and int(r["n_patients"]) >= 3
+        and r["n_female"]
     )
     row["n_patients"] = str(int(row["n_patients"]) + 1)
     row["n_female"] = str(int(row["n_female"]) + 1)
@@ -146,8 +155,8 @@ def run() -> list[str]:
             f"{_verdict(t_none <= TARGET_NO_CHANGE)}"
         )
         lines.append(
-            f"one-row change ({case_id} n_patients + 1): {t_one:.1f} s = {t_one / t_floor:.2f} x floor = "
-            f"{t_one / t_cold:.2f} x cold (target <= {TARGET_ONE_ROW} x cold) "
+            f"one-row change (LV row {case_id} n_patients + 1): {t_one:.1f} s = {t_one / t_floor:.2f} x floor"
+            f" = {t_one / t_cold:.2f} x cold (target <= {TARGET_ONE_ROW} x cold) "
             + _verdict(t_one <= TARGET_ONE_ROW * t_cold)
         )
         site = real / "_build" / "html"

@@ -1,9 +1,12 @@
-"""The book is never stale: after a change in data/, `make book` re-executes every page that uses the data,
-and only those (livingreview.sphinx_ext registers the data as a dependency of those pages).
+"""The book is never stale, and a data change re-executes only the pages whose data changed: after a change
+in data/, `make book` re-executes every page whose content fingerprint (livingreview.sphinx_ext: the rows of
+the diseases the page shows, plus code, schema and bibliography) changed, and no other page.
 
 Uses the ``mutated_book`` fixture (conftest.py): a copy of the repository built cold with `make book`, then
-one case group's ``n_patients`` is increased by one (and a second, text-only case group added), and the copy
-is rebuilt with the same `make book`."""
+one LV case group's ``n_patients`` is increased by one (and a second, text-only LV case group added), and the
+copy is rebuilt with the same `make book`. Other kinds of change (another disease, a data release, code) are
+in ``test_scoping.py``.
+"""
 
 from __future__ import annotations
 
@@ -53,17 +56,39 @@ def test_changed_count_appears_and_old_one_is_gone(mutated_book):
         assert total_after and int(total_after.group(1)) == int(total_before.group(1)) + 1 + extra
 
 
-def test_every_data_page_reexecuted_and_no_other(mutated_book):
+#: pages that show LV rows: the chapter, the methods (LV numbers), the landing page and the synthesis
+LV_PAGES = {"book/lv", "book/methods", "book/index", "book/synthesis"}
+
+
+def test_lv_change_reexecutes_pages_showing_lv_and_no_other(mutated_book):
+    assert mutated_book.count_change["disease"] == "LV" and mutated_book.xss_case["disease"] == "LV"
     pages = set(toc_pages(mutated_book.root))
     uses = data_pages(mutated_book.root)
-    assert uses, "no page imports livingreview?"
-    assert uses < pages, "every page uses the data: the 'not re-executed' check would be vacuous"
+    assert LV_PAGES <= uses < pages
     reread = reread_docs(mutated_book.rebuild_log)
     executed = executed_docs(mutated_book.rebuild_log)
-    assert uses <= reread, f"data pages not re-read after a data change: {sorted(uses - reread)}"
-    # pages that do not use the data are neither re-read nor re-executed
-    assert not (reread & (pages - uses)), f"re-read without need: {sorted(reread & (pages - uses))}"
-    assert executed <= uses, f"executed without need: {sorted(executed - uses)}"
+    assert reread == LV_PAGES, f"re-read: {sorted(reread)}\n{mutated_book.rebuild_log[-3000:]}"
+    assert executed == LV_PAGES, f"executed: {sorted(executed)}"
+    # the chapters of the other diseases are neither re-read nor re-executed, and unchanged
+    for docname in ("book/lcv", "book/cle", "book/ssc", "book/sjs"):
+        assert docname not in reread
+        assert mutated_book.html(docname) == mutated_book.before[docname], docname
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_new_lv_total_appears_on_the_chapter_and_the_landing_page(mutated_book):
+    """The LV patient count grows by one (the changed count) plus the patients of the added case group."""
+    from livingreview.book import Chapter, Data
+
+    total = int(Chapter("LV", Data.load(mutated_book.root)).numbers()["patients"])
+    old = total - 1 - int(mutated_book.xss_case["n_patients"])
+    assert f"{total} patients in" in _text(mutated_book.html("book/lv"))
+    assert f"{old} patients in" in _text(mutated_book.before["book/lv"])
+    for docname in ("book/index", "book/synthesis"):
+        assert re.search(rf"\b{total}\b", _text(mutated_book.html(docname))), docname
 
 
 def test_no_change_rebuild_is_a_noop(mutated_book):
