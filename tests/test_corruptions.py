@@ -1,5 +1,6 @@
-"""A corpus of corruptions: each breaks one thing in a copy of data/ + references.bib, and `livingreview validate`
-must name the exact path:line:column, exit 1, print no traceback and leave every file byte-identical."""
+"""A corpus of corruptions: each breaks one thing in a copy of data/ + references.bib, and `livingreview
+validate` must name the exact path:line:column, exit 1, print no traceback and leave every file
+byte-identical."""
 
 from __future__ import annotations
 

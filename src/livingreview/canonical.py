@@ -3,7 +3,8 @@
 Canonical form (what ``livingreview fmt`` writes and ``livingreview validate`` expects): UTF-8 without BOM,
 LF line endings, a final newline, the header exactly in schema order, rows sorted by the primary key, numbers
 in their shortest plain form (``2`` not ``2.0``, ``3.57`` not ``3.570``, no ``+``, no exponent), no leading or
-trailing whitespace in cells, and minimal quoting (Python's ``csv.QUOTE_MINIMAL`` with ``lineterminator="\\n"``).
+trailing whitespace in cells, and minimal quoting (Python's ``csv.QUOTE_MINIMAL`` with
+``lineterminator="\\n"``).
 
 ``read_table`` never raises for a broken file: it returns ``None`` and the problems that stopped it, or the
 parsed table plus the structural problems it found (blank lines, ragged rows, non-minimal quoting). Small
@@ -23,7 +24,6 @@ import re
 import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -65,7 +65,8 @@ class Problem:
 @dataclass
 class RawTable:
     """A CSV file parsed into strings. ``columns[j]`` holds the cells of header position ``j`` for every
-    well-formed record (right number of fields); ``lines[i]`` is the physical line where record ``i`` starts."""
+    well-formed record (right number of fields); ``lines[i]`` is the physical line where record ``i``
+    starts."""
 
     path: str
     header: list[str]
@@ -357,66 +358,28 @@ def _serialise(row: Sequence[str]) -> str:
     return buf.getvalue()[:-1]
 
 
-def _scan(data: bytes, k: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Check with numpy that ``data`` is a strictly well-formed, minimally quoted CSV text of ``k`` fields
-    per record (no blank lines); return the byte offset and the physical line where each record starts, or
-    ``None`` when it is not (the exact path then decides).
+_SPECIAL = re.compile('[,"\n]')
 
-    Only the bytes ``,`` ``"`` and LF matter (UTF-8 never uses them inside a multi-byte character). A quote
-    opens a quoted cell only at the start of a cell and closes it only before ``,``, LF, the end of the data
-    or a second quote (a doubled quote inside the cell); a quoted cell must contain ``,``, LF or a quote.
-    """
+
+def _quotes_well_placed(data: bytes) -> int | None:
+    """Every ``"`` of ``data`` opens a cell (at its start), closes one (before ``,``, LF or the end) or is
+    doubled inside a quoted cell, so the text is standard CSV that any parser reads the same way. Only the
+    bytes ``,`` ``"`` and LF matter (UTF-8 never uses them inside a multi-byte character). Returns the number
+    of quotes, or ``None`` when one is misplaced."""
     b = np.frombuffer(data, dtype=np.uint8)
-    mask = b == 44
-    np.logical_or(mask, b == 10, out=mask)
-    np.logical_or(mask, b == 34, out=mask)
-    pos = np.flatnonzero(mask)
-    del mask
-    char = b[pos]
-    is_quote = char == 34
-    quotes = pos[is_quote]
+    quotes = np.flatnonzero(b == 34)
     if len(quotes) % 2:
         return None
-    size = len(b)
-    if len(quotes):
-        enter, leave = quotes[0::2], quotes[1::2]
-        before = b[np.maximum(enter - 1, 0)]
-        if not np.all((enter == 0) | (before == 44) | (before == 10) | (before == 34)):
-            return None
-        after = b[np.minimum(leave + 1, size - 1)]
-        if not np.all((leave == size - 1) | (after == 44) | (after == 10) | (after == 34)):
-            return None
-        inside = (np.cumsum(is_quote) & 1).astype(bool)  # after a quote that opens: within a quoted cell
-        inside[is_quote] = False
-        delim_in = pos[inside]
-        # a quoted cell made of one enter/leave pair (no doubled quote) must hold a ',' or a line break
-        doubled = enter[1:] == leave[:-1] + 1
-        single = np.ones(len(enter), dtype=bool)
-        single[1:] &= ~doubled
-        single[:-1] &= ~doubled
-        if single.any():
-            held = np.searchsorted(delim_in, leave[single]) - np.searchsorted(delim_in, enter[single])
-            if not np.all(held > 0):
-                return None
-        outside = ~(inside | is_quote)
-        del inside
-    else:
-        outside = np.ones(len(pos), dtype=bool)
-    delims = pos[outside]
-    kinds = char[outside]
-    if size and b[-1] != 10:
-        delims = np.append(delims, size)
-        kinds = np.append(kinds, np.uint8(10))
-    if len(kinds) % k:
-        return None
-    grid = kinds.reshape(-1, k)
-    if not (np.all(grid[:, -1] == 10) and np.all(grid[:, :-1] == 44)):
-        return None
-    ends = delims[k - 1 :: k]
-    starts = np.concatenate([[0], ends[:-1] + 1])
-    newlines = pos[char == 10]
-    lines = np.searchsorted(newlines, starts) + 1
-    return starts, lines
+    if not len(quotes):
+        return 0
+    enter, leave = quotes[0::2], quotes[1::2]
+    before = b[np.maximum(enter - 1, 0)]
+    after = b[np.minimum(leave + 1, len(b) - 1)]
+    if np.all((enter == 0) | (before == 44) | (before == 10) | (before == 34)) and np.all(
+        (leave == len(b) - 1) | (after == 44) | (after == 10) | (after == 34)
+    ):
+        return len(quotes)
+    return None
 
 
 def _read_csv_bytes(data: bytes) -> pd.DataFrame | None:
@@ -440,26 +403,58 @@ def _read_csv_bytes(data: bytes) -> pd.DataFrame | None:
 
 def _read_fast(data: bytes, relpath: str) -> RawTable | None:
     """Vectorised parse of a large well-formed file (UTF-8 bytes, no BOM, LF line endings); ``None``
-    whenever the exact path must decide. pandas' C parser makes the cells; ``_scan`` checks the structure
-    on the raw bytes (in a second thread, concurrently) so that the result agrees with the exact path."""
+    whenever the exact path must decide.
+
+    pandas' C parser makes the cells; the raw bytes then prove that the exact path would read the same
+    records: the quotes are well placed (so the file is standard CSV), the commas are exactly the
+    separators of ``k`` fields per record plus those inside cells (no short record, no blank line), the
+    quotes are exactly those minimal quoting writes (only cells holding ``,`` ``"`` or LF are quoted) and
+    the line breaks are one per record plus those inside cells (which also gives each record's line)."""
     first = data.find(b"\n")
     if first < 0 or b'"' in data[:first]:
         return None  # a header with quotes (or a single line) is left to the exact path
     k = data.count(b",", 0, first) + 1
-    if k < 2:
+    if k < 2 or (n_quotes := _quotes_well_placed(data)) is None:
         return None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(_scan, data, k)
-        frame = _read_csv_bytes(data)
-        scanned = scan.result()
-    if frame is None or scanned is None or frame.shape != (len(scanned[1]), k) or len(frame) < 2:
+    frame = _read_csv_bytes(data)
+    if frame is None or frame.shape[1] != k or len(frame) < 2:
         return None
     arrays = [frame[c].to_numpy(dtype=object) for c in frame.columns]
     header = [a[0] for a in arrays]
     if not all(isinstance(h, str) for h in header) or _header_problem(header, relpath) is not None:
         return None
     columns = [a[1:] for a in arrays]
-    return RawTable(relpath, header, columns, scanned[1][1:].astype(np.int64), fast=True)
+    n = len(columns[0])
+    commas = (n + 1) * (k - 1)
+    quotes = 0
+    newlines = n + 1 if data.endswith(b"\n") else n
+    per_record_nl = np.zeros(n, dtype=np.int64)
+    factorized = {}
+    for j, col in enumerate(columns):
+        codes, uniques = factorized[j] = _factorize(col)
+        if len(uniques) and not isinstance(uniques[0], str):
+            return None
+        special = [i for i, u in enumerate(uniques) if _SPECIAL.search(u)]
+        if not special:
+            continue
+        sel = uniques[special]
+        counts = np.bincount(codes, minlength=len(uniques))[special]
+        c = np.fromiter((u.count(",") for u in sel), dtype=np.int64, count=len(sel))
+        q = np.fromiter((2 + 2 * u.count('"') for u in sel), dtype=np.int64, count=len(sel))
+        nl = np.fromiter((u.count("\n") for u in sel), dtype=np.int64, count=len(sel))
+        commas += int(c @ counts)
+        quotes += int(q @ counts)
+        if nl.any():
+            full = np.zeros(len(uniques), dtype=np.int64)
+            full[special] = nl
+            per_record_nl += full[codes]
+    newlines += int(per_record_nl.sum())
+    if data.count(b",") != commas or n_quotes != quotes or data.count(b"\n") != newlines:
+        return None
+    lines = 2 + np.arange(n, dtype=np.int64)
+    if per_record_nl.any():
+        lines[1:] += np.cumsum(per_record_nl)[:-1]
+    return RawTable(relpath, header, columns, lines, fast=True, factorized=factorized)
 
 
 # ---------------------------------------------------------------------------------------------- writing

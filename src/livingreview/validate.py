@@ -507,7 +507,8 @@ def _check_foreign_keys(tables: dict[str, CheckedTable], problems: list[Problem]
                 bad,
                 cols[0],
                 lambda r, cols=cols, target=target, ref_cols=ref_cols, table=table: (
-                    f"{', '.join(repr(table.s(c)[r]) for c in cols)} is not a {', '.join(ref_cols)} in {target.path}"
+                    f"{', '.join(repr(table.s(c)[r]) for c in cols)} is not a {', '.join(ref_cols)} "
+                    f"in {target.path}"
                 ),
             )
 
@@ -591,7 +592,8 @@ def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None
         (cmed < cmin) | (cmed > cmax),
         "cycles_median",
         lambda i: (
-            f"cycles_median {_num(cmed[i])} is outside cycles_min..cycles_max ({_num(cmin[i])}..{_num(cmax[i])})"
+            f"cycles_median {_num(cmed[i])} is outside cycles_min..cycles_max "
+            f"({_num(cmin[i])}..{_num(cmax[i])})"
         ),
     )
     if t.has("age_stat", "age_years"):
@@ -610,7 +612,8 @@ def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None
             (stat == "value") & (n != 1) & ~np.isnan(n),
             "age_stat",
             lambda i: (
-                f"age_stat 'value' is for a single patient, but n_patients is {_num(n[i])}; use mean or median"
+                f"age_stat 'value' is for a single patient, but n_patients is {_num(n[i])}; "
+                "use mean or median"
             ),
         )
     dmax, dmin, days = x("dose_g_kg_max"), x("dose_g_kg_min"), x("days_per_cycle_min")
@@ -620,7 +623,8 @@ def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None
         daily > MAX_DAILY_DOSE,
         "dose_g_kg_max",
         lambda i: (
-            f"daily dose {_num(round(daily[i], 3))} g/kg/day (dose_g_kg_max {_num(dmax[i])} over days_per_cycle_min "
+            f"daily dose {_num(round(daily[i], 3))} g/kg/day (dose_g_kg_max {_num(dmax[i])} "
+            f"over days_per_cycle_min "
             f"{_num(days[i])}) is above {MAX_DAILY_DOSE} g/kg/day; check dose and days"
         ),
     )
@@ -629,7 +633,8 @@ def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None
             v > MAX_CYCLE_DOSE,
             col,
             lambda i, v=v: (
-                f"{_num(v[i])} g/kg per cycle is above {_num(MAX_CYCLE_DOSE)} g/kg; check the dose (per cycle, not in "
+                f"{_num(v[i])} g/kg per cycle is above {_num(MAX_CYCLE_DOSE)} g/kg; "
+                "check the dose (per cycle, not in "
                 "total?)"
             ),
         )
@@ -655,7 +660,8 @@ def _check_cases(t: CheckedTable, bib: BibFile, problems: list[Problem]) -> None
             (via != "") & (via == src),
             "via",
             lambda i: (
-                f"via is the same as source ({via[i]!r}); leave via empty when the row comes from the report itself"
+                f"via is the same as source ({via[i]!r}); "
+                "leave via empty when the row comes from the report itself"
             ),
         )
     for col in ("steroid_mg_day_before", "steroid_mg_day_after"):
@@ -685,7 +691,8 @@ def _check_sources(t: CheckedTable, bib: BibFile, flag: _Flagger) -> None:
             vals != first,
             col,
             lambda i, vals=vals, first=first, col=col: (
-                f"{col} {vals[i]!r} differs from {first[i]!r} on line {first_line[i]} (the first row of source "
+                f"{col} {vals[i]!r} differs from {first[i]!r} on line {first_line[i]} "
+                "(the first row of source "
                 f"{src[i]!r}); all rows of one source must agree"
             ),
         )
@@ -776,7 +783,8 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
                         np.arange(o.n) == r,
                         "measure",
                         lambda i, k=k: (
-                            f"same source, case_id, measure and timepoint as line {firsts[k]}; merge or rename the "
+                            f"same source, case_id, measure and timepoint as line {firsts[k]}; "
+                            "merge or rename the "
                             "measure"
                         ),
                     )
@@ -784,10 +792,14 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
                     firsts.setdefault(k, int(o.lines[r]))
     if cases is None or not cases.has("source", "case_id", "disease") or not o.has("source"):
         return
-    case_src = dict(zip(cases.s("case_id"), cases.s("source"), strict=True))
-    case_dis = dict(zip(cases.s("case_id"), cases.s("disease"), strict=True))
+    # only the case rows that outcomes refer to matter for the lookups (cases.csv may be large)
+    referred = _isin(cases.s("case_id"), o.s("case_id"))
+    c_id, c_src, c_dis = (cases.s(c)[referred] for c in ("case_id", "source", "disease"))
+    case_src = dict(zip(c_id, c_src, strict=True))
+    case_dis = dict(zip(c_id, c_dis, strict=True))
+    pairs = pd.DataFrame({"s": cases.s("source"), "d": cases.s("disease")}).drop_duplicates()
     src_dis: dict[str, set[str]] = {}
-    for src_, dis_ in zip(cases.s("source"), cases.s("disease"), strict=True):
+    for src_, dis_ in zip(pairs["s"], pairs["d"], strict=True):
         src_dis.setdefault(src_, set()).add(dis_)
     src, cid, oid = s("source"), s("case_id"), s("outcome_id")
     srcvalid = o.valid.get("source", np.ones(o.n, dtype=bool))
@@ -811,7 +823,8 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
                     np.arange(o.n) == i,
                     "outcome_id",
                     lambda i, want=want: (
-                        f"{oid[i]!r} must start with {want} (disease code of the source's cases and the source)"
+                        f"{oid[i]!r} must start with {want} "
+                        "(disease code of the source's cases and the source)"
                     ),
                 )
 
