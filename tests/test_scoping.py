@@ -85,6 +85,9 @@ def test_book_pages_scopes():
         ('from livingreview.book import Chapter, Data\nChapter("LV")', ALL),
         ('from livingreview.data import load_cases\nload_cases(".")', ALL),
         ("import livingreview", ALL),
+        ("from livingreview.book import Review as R\nR()", ALL),
+        ('from livingreview.book import Chapter\nC = Chapter\nC("LV")', ALL),
+        ("from livingreview.book import (\n    Chapter,\n)\nChapter('LV')", ALL),
         ('from livingreview.book import Chapter\nch = Chapter("SSc")\nch.before_after_chart(key)', ALL),
     ],
 )

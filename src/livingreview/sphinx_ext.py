@@ -41,9 +41,11 @@ What it does, at build time, so nothing is typed by hand:
     chart plots all diseases, so a page of one disease calling it depends on them);
   - ``.before_after_chart("key")``: the rows of report ``key`` as well;
   - anything the rules cannot see through falls back to *everything* (every disease and the version):
-    ``Chapter(`` or ``before_after_chart(`` with a non-literal argument or an unknown disease, an import of
-    anything but ``Chapter``, ``Review`` and ``data_dictionary`` from ``livingreview.book``, ``import
-    livingreview``, or access to a ``.data`` attribute (``ch.data.cases`` holds every disease).
+    ``Chapter(`` or ``before_after_chart(`` with a non-literal argument or an unknown disease, the word
+    ``Chapter`` or ``Review`` other than in a call (``C = Chapter``; also in prose), an import of anything
+    but ``Chapter``, ``Review`` and ``data_dictionary`` from ``livingreview.book`` (or with ``as``, or over
+    several lines), ``import livingreview``, or access to a ``.data`` attribute (``ch.data.cases`` holds
+    every disease).
 
   *Explicit override* in the front matter (or the notebook metadata), replacing the inferred diseases::
 
@@ -193,6 +195,7 @@ _IMPORT = re.compile(
 _CHAPTER_CALL = re.compile(r"\bChapter\s*\(")
 _CHAPTER_LITERAL = re.compile(r"""\bChapter\s*\(\s*(["'])(\w+)\1\s*[,)]""")
 _REVIEW_CALL = re.compile(r"\bReview\s*\(")
+_BOOK_NAME = re.compile(r"\b(?:Chapter|Review)\b")
 _VERSION_NAME = re.compile(r"data_(?:version|created)")
 _ACCUMULATION = re.compile(r"\.accumulation_chart\s*\(")
 _BEFORE_AFTER_CALL = re.compile(r"\.before_after_chart\s*\(")
@@ -302,9 +305,13 @@ def infer_scope(source: str, notebook: bool | None = None, warn: Any = None) -> 
         if module != "livingreview.book":
             everything = True  # import livingreview / from livingreview.data import ...: cannot see through
             continue
-        listed = {n.strip().split(" as ")[0].strip() for n in names.strip().strip("()\\").split(",")}
+        listed = {n.strip() for n in names.strip().split(",")}
         if not listed <= BOOK_NAMES:
-            everything = True
+            everything = True  # another name, an alias (Review as R), a multi-line import: cannot see through
+    # Chapter/Review used other than as a direct call (C = Chapter; partial(Review)): cannot see through
+    body = _IMPORT.sub("", text)
+    if len(_BOOK_NAME.findall(body)) != len(_CHAPTER_CALL.findall(body)) + len(_REVIEW_CALL.findall(body)):
+        everything = True
     diseases = set()
     literal = list(_CHAPTER_LITERAL.finditer(text))
     if len(literal) != len(_CHAPTER_CALL.findall(text)):
