@@ -77,9 +77,15 @@ def test_every_glue_name_used_by_a_page_is_defined(data):
     for disease in DISEASES:
         names |= {f"{disease.lower()}_{k}" for k in book.Chapter(disease, data).numbers()}
         names.add(f"{disease.lower()}_data_version")
+    row_level = re.compile(r"^[a-z]+_[a-z]+[0-9]{4}[a-z]?_[0-9]{2}_")  # e.g. sjs_rist2011_04_n_improved
     for page in (ROOT / "book").glob("*.md"):
-        for used in re.findall(r"\{glue:text\}`([^`:]+)", page.read_text(encoding="utf-8")):
+        text = page.read_text(encoding="utf-8")
+        for used in re.findall(r"\{glue:text\}`([^`:]+)", text):
             assert used in names, f"{page.name} uses undefined glue name {used}"
+            if row_level.match(used):
+                assert "glue(rows=True)" in text, (
+                    f"{page.name} quotes {used} but does not glue case-group rows"
+                )
 
 
 def test_subgroup_table_compares_only_classified_groups(data):

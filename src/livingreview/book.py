@@ -150,8 +150,11 @@ class Chapter:
         mine = self.data.claims[self.data.claims["source"].isin(sources)]
         return check_claims(self.data.cases, self.data.outcomes, mine)
 
-    def numbers(self) -> dict[str, object]:
-        """Every number the chapter's prose may quote, by glue name (without the disease prefix)."""
+    def numbers(self, rows: bool = True) -> dict[str, object]:
+        """Every number the chapter's prose may quote, by glue name (without the disease prefix).
+
+        With ``rows``, also every numeric field of every case group, as ``<case id>_<field>``.
+        """
         c, r = self.cases, self.reports
         known = r.dropna(subset=["n_responders"])
         crude = stats.crude_pooled(
@@ -226,18 +229,22 @@ class Chapter:
             if pd.notna(row.p_value):
                 n[f"{key}_p"] = Text(row.p_value)
         # Every numeric field of every case group, under its stable case_id (ids are never reused).
-        for row in c.to_dict("records"):
+        for row in c.to_dict("records") if rows else ():
             stem = slug(row["case_id"].removeprefix(f"{self.disease}-"))
             for field, value in row.items():
                 if isinstance(value, int | float) and not pd.isna(value):
                     n[f"{stem}_{field}"] = _plain(value)
         return n
 
-    def glue(self) -> None:
-        """Glue every number under ``<disease>_<name>`` (e.g. ``lv_patients``) for ``{glue:text}``."""
+    def glue(self, rows: bool = False) -> None:
+        """Glue the chapter's numbers under ``<disease>_<name>`` (e.g. ``lv_patients``) for ``{glue:text}``.
+
+        ``rows=True`` adds the case groups' own fields (``sjs_rist2011_04_n_improved``) for chapters whose
+        prose quotes them; each glued value is a kernel message, so pages that don't need them skip them.
+        """
         from myst_nb import glue
 
-        for key, value in self.numbers().items():
+        for key, value in self.numbers(rows=rows).items():
             glue(f"{self.prefix}_{key}", value, display=False)
         glue(f"{self.prefix}_data_version", Text(self.data.version), display=False)
 
