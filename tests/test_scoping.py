@@ -139,6 +139,7 @@ def repo(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "src" / "livingreview", dest / "src" / "livingreview")
     shutil.copytree(ROOT / "data", dest / "data")
     shutil.copy(ROOT / "references.bib", dest / "references.bib")
+    shutil.copy(ROOT / "CITATION.cff", dest / "CITATION.cff")
     return dest
 
 
@@ -226,6 +227,9 @@ def test_fingerprint_version_schema_code_bib(repo):
     assert _changed(repo, before) == {"methods", "index", "whats-new"}
     before = _prints(repo)
     _append(repo / "data" / "CHANGELOG.md", "\nmore\n")
+    assert _changed(repo, before) == {"methods", "index", "whats-new"}
+    before = _prints(repo)
+    _append(repo / "CITATION.cff", "\n# the landing page's citation line comes from here\n")
     assert _changed(repo, before) == {"methods", "index", "whats-new"}
     before = _prints(repo)
     package["resources"][0]["schema"]["fields"][0]["description"] += " (edited)"

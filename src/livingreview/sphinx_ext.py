@@ -63,7 +63,7 @@ What it does, at build time, so nothing is typed by hand:
   - ``data/datapackage.json`` without ``version`` and ``created`` (the schema: resources, fields, ...),
     ``references.bib`` (whole) and every other file in ``data/`` except the three tables and
     ``CHANGELOG.md`` (a new file there re-reads every data page);
-  - if the page depends on the version: ``version``, ``created`` and ``data/CHANGELOG.md``;
+  - if the page depends on the version: ``version``, ``created``, ``data/CHANGELOG.md`` and ``CITATION.cff``;
   - the canonical rows (parsed with the ``csv`` module, so quoting or line endings do not count; header
     included) that belong to the page's diseases: the case groups of those diseases, plus every case group
     whose ``source`` or ``via`` is one of their ``source``/``via`` keys (the totals in ``claims.csv`` are
@@ -183,6 +183,7 @@ def _config_inited(app: Sphinx, config: Any) -> None:
 #: the tables whose rows are scoped by disease; every other file in data/ is global
 TABLES = ("cases", "outcomes", "claims")
 CHANGELOG = "CHANGELOG.md"
+CITATION = "CITATION.cff"
 #: columns of every case group the accumulation chart (charts.accumulation) reads
 ACCUMULATION_COLUMNS = ("disease", "source", "year", "n_patients")
 #: names a page may import from livingreview.book and still have its scope inferred
@@ -402,7 +403,14 @@ class Snapshot:
             if path.name not in scoped:
                 parts += ["data", path.name, path.read_bytes()]
         changelog = data_dir / CHANGELOG
-        self.version = _sha("version", version, changelog.read_bytes() if changelog.is_file() else b"")
+        # CITATION.cff goes with the version: the landing page's "how to cite" line is generated from it.
+        citation = root / CITATION
+        self.version = _sha(
+            "version",
+            version,
+            changelog.read_bytes() if changelog.is_file() else b"",
+            citation.read_bytes() if citation.is_file() else b"",
+        )
         raws = {
             t: (data_dir / f"{t}.csv").read_bytes() if (data_dir / f"{t}.csv").is_file() else b""
             for t in TABLES
