@@ -48,7 +48,7 @@ $(BOOK_STAMP): $(STAMP) $(BOOK_INPUTS) $(BOOK_LIST) | validate
 	@$(BOOK_BUILD) || { rm -rf _build/.doctrees _build/jupyter_execute $@.start; exit 1; }
 	@mv $@.start $@
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
