@@ -64,7 +64,6 @@ def test_builders_return_figures_with_title_and_description(cases):
         charts.before_after(outcomes, "sanges2017"),
     ]
     figures += [charts.regimens(cases, d) for d in DISEASES]
-    figures += [charts.response_by_report(cases, d) for d in DISEASES]
     figures.append(charts.subtypes(cases, "SjS"))
     for fig in figures:
         assert isinstance(fig, charts.Figure)
@@ -90,9 +89,15 @@ def test_no_max_rows_error_at_any_size(cases, n):
 
 
 def test_per_report_chart_refuses_clearly_when_too_many_reports(cases):
-    # one row per report cannot be aggregated: a clear error, never Altair's MaxRowsError
+    # one row per report (the forest plot) cannot be aggregated: a clear error, never Altair's MaxRowsError
+    from livingreview import book, forest, stats
+
+    reports = book.report_table(_big_cases(cases, 3 * charts.MAX_ROWS).query("disease == 'LV'"))
+    reports = reports.dropna(subset=["n_responders"]).assign(n_patients=lambda f: f["n_evaluable"])
+    assert len(reports) > charts.MAX_ROWS
+    pooled = stats.crude_pooled(reports["n_responders"].astype(int), reports["n_patients"].astype(int))
     with pytest.raises(charts.TooManyRows):
-        charts.response_by_report(_big_cases(cases, 3 * charts.MAX_ROWS), "LV")
+        charts.show(forest.forest_chart(reports, pooled), "forest plot of every report")
 
 
 def test_show_refuses_raw_rows_but_accepts_any_altair_chart():

@@ -271,7 +271,7 @@ def _outputs(chapter) -> dict[str, str]:
     methods = [
         "reports_table", "regimen_table", "response_table", "safety_table", "steroid_table", "outcomes_table",
         "subgroup_table", "sensitivity_table", "claims_table", "references", "forest_chart",
-        "cumulative_chart", "regimen_chart", "response_chart", "accumulation_chart", "subtype_chart",
+        "cumulative_chart", "regimen_chart", "accumulation_chart", "subtype_chart",
     ]  # fmt: skip
     for name in methods:
         try:

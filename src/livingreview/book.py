@@ -409,9 +409,6 @@ class Chapter:
     def regimen_chart(self):
         return charts.regimens(self.data.cases, self.disease)
 
-    def response_chart(self):
-        return charts.response_by_report(self.data.cases, self.disease)
-
     def accumulation_chart(self):
         return charts.accumulation(self.data.cases)
 

@@ -21,7 +21,7 @@ when their input is that large, so Altair's ``MaxRowsError`` can never happen.
 
 Builders (each returns a :class:`Figure` with a title and a generated description):
 ``regimens(cases, disease=None)``, ``before_after(outcomes, source)``, ``subtypes(cases, disease)``,
-``accumulation(cases)``, ``response_by_report(cases, disease)``.
+``accumulation(cases)``. The forest and cumulative plots of a meta-analysis are in :mod:`livingreview.forest`.
 """
 
 from __future__ import annotations
@@ -201,10 +201,6 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def _pct(p: float) -> str:
-    return f"{100 * p:.0f}%"
-
-
 def _labels(keys: pd.Series) -> pd.Series:
     labels = {k: citations.label(str(k)) for k in keys.dropna().unique()}
     return keys.map(labels)
@@ -220,14 +216,6 @@ def _disease_filter(cases: pd.DataFrame, disease: str | None) -> pd.DataFrame:
 
 def _disease_color(domain: list[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=[DISEASE_COLORS.get(d, "#666666") for d in domain])
-
-
-def _exact_ci(events: int, n: int) -> tuple[float, float]:
-    from livingreview import stats
-
-    ci = getattr(stats, "proportion_ci", None) or stats.clopper_pearson
-    lo, hi = ci(int(events), int(n))[:2]
-    return float(lo), float(hi)
 
 
 def _sum(series: pd.Series) -> int:
@@ -347,81 +335,6 @@ def regimens(cases: pd.DataFrame, disease: str | None = None) -> Figure:
 
 # --- response by report --------------------------------------------------------------------------------
 
-
-def response_table(cases: pd.DataFrame, disease: str | None = None) -> pd.DataFrame:
-    """One row per report: responders, patients (of case groups with a known responder count), exact CI."""
-    sel = _disease_filter(cases, disease)
-    known = sel.dropna(subset=["n_responders", "n_patients"])
-    agg = (
-        _counts(known, "n_responders", "n_patients")
-        .groupby("source", sort=False)
-        .agg(responders=("n_responders", "sum"), patients=("n_patients", "sum"), year=("year", "min"))
-        .reset_index()
-    )
-    agg = agg[agg["patients"] > 0].sort_values(["year", "source"], kind="stable").reset_index(drop=True)
-    cis = [_exact_ci(x, n) for x, n in zip(agg["responders"], agg["patients"], strict=True)]
-    agg["proportion"] = agg["responders"] / agg["patients"]
-    agg["ci_low"] = [c[0] for c in cis]
-    agg["ci_high"] = [c[1] for c in cis]
-    agg["report"] = _labels(agg["source"])
-    return agg
-
-
-def response_by_report(cases: pd.DataFrame, disease: str) -> Figure:
-    """Responders / patients per report with exact (Clopper–Pearson) 95% confidence intervals."""
-    sel = _disease_filter(cases, disease)
-    _check_rows(sel.loc[sel["n_responders"].notna(), "source"].nunique(), MAX_ROWS)  # one row per report
-    agg = response_table(cases, disease)
-    missing = sel[sel["n_responders"].isna()]
-    agg["text"] = [f"{x}/{n}" for x, n in zip(agg["responders"], agg["patients"], strict=True)]
-    agg["ci_text"] = [f"{_pct(lo)}–{_pct(hi)}" for lo, hi in zip(agg["ci_low"], agg["ci_high"], strict=True)]
-    data = agg[
-        ["report", "year", "responders", "patients", "proportion", "ci_low", "ci_high", "text", "ci_text"]
-    ]
-    title = f"Responders per report: {DISEASE_NAMES[disease]}"
-    tooltip = [
-        alt.Tooltip("report:N", title="Report"),
-        alt.Tooltip("text:N", title="Responders/patients"),
-        alt.Tooltip("proportion:Q", title="Proportion", format=".0%"),
-        alt.Tooltip("ci_text:N", title="Exact 95% CI"),
-    ]
-    order = list(data["report"])
-    y = alt.Y("report:N", title=None, sort=order)
-    base = alt.Chart(data)
-    x = alt.X(
-        "ci_low:Q",
-        title="Responders (exact 95% CI)",
-        scale=alt.Scale(domain=[0, 1]),
-        axis=alt.Axis(format="%"),
-    )
-    rule = base.mark_rule(strokeWidth=2, color="#4c78a8").encode(x=x, x2="ci_high:Q", y=y, tooltip=tooltip)
-    point = base.mark_point(filled=True, color="#4c78a8", shape="square").encode(
-        x="proportion:Q",
-        y=y,
-        size=alt.Size("patients:Q", title="Patients", scale=alt.Scale(range=[40, 400])),
-        tooltip=tooltip,
-    )
-    label = base.mark_text(align="left", dx=6, dy=-8, fontSize=10).encode(
-        x="proportion:Q", y=y, text="text:N"
-    )
-    height = max(60, 28 * len(data))
-    chart = alt.layer(rule, point, label).properties(title=title, width=WIDTH, height=height)
-
-    parts = [f"{len(data)} report(s), {int(data['responders'].sum())} responder(s) among "
-             f"{int(data['patients'].sum())} patient(s)."]  # fmt: skip
-    parts += [
-        f"{r.report}: {r.text} ({_pct(r.proportion)}, exact 95% CI {r.ci_text})." for r in data.itertuples()
-    ]
-    if len(missing):
-        parts.append(
-            f"{len(missing)} case group(s) ({_sum(missing['n_patients'])} patient(s)) without a responder "
-            "count "
-            "are not shown."
-        )
-    return show(chart, " ".join(parts), title=title)
-
-
-# --- SjS subtypes --------------------------------------------------------------------------------------
 
 SUBTYPE_CATEGORIES = [
     "improved",
