@@ -645,6 +645,22 @@ def _fit_glmm(x: np.ndarray, m: np.ndarray, design: np.ndarray, nagq: int) -> _G
     return _GlmmFit(beta, tau, ll_full, cov, converged and tau < _TAU_MAX, boundary)
 
 
+def _crude_instead(x: np.ndarray, m: np.ndarray, level: float, note: str) -> PooledEstimate:
+    """The crude proportion with its exact CI, flagged, where the GLMM has no finite estimate."""
+    crude = crude_pooled(x, m, level)
+    return PooledEstimate(
+        method=f"{METHOD_CRUDE} (GLMM not estimable)",
+        k=int(x.size),
+        n_patients=crude.n_patients,
+        n_events=crude.n_events,
+        estimate=crude.estimate,
+        ci_low=crude.ci_low,
+        ci_high=crude.ci_high,
+        clamped=True,
+        note=note,
+    )
+
+
 def pool_glmm(
     events: Sequence[int], n: Sequence[int], level: float = 0.95, nagq: int = DEFAULT_NAGQ
 ) -> PooledEstimate:
@@ -662,40 +678,23 @@ def pool_glmm(
     if k == 1:
         return _single(x, m, level)
     if np.all((x == m) | (x == 0)):
-        crude = crude_pooled(x, m, level)
         if np.all(x == m):
             why = "every report has 100 % responders: the GLMM estimate lies at the boundary"
         elif np.all(x == 0):
             why = "no report has any responder: the GLMM estimate lies at the boundary"
         else:
             why = "every report has 0 % or 100 % responders: the between-report variance is unbounded"
-        return PooledEstimate(
-            method=f"{METHOD_CRUDE} (GLMM not estimable)",
-            k=k,
-            n_patients=crude.n_patients,
-            n_events=crude.n_events,
-            estimate=crude.estimate,
-            ci_low=crude.ci_low,
-            ci_high=crude.ci_high,
-            clamped=True,
-            note=f"{why}; crude proportion with exact CI shown instead",
-        )
+        return _crude_instead(x, m, level, f"{why}; crude proportion with exact CI shown instead")
     z = float(special.ndtri(0.5 + level / 2))
     fit = _fit_glmm(x, m, np.ones((k, 1)), nagq)
     mu = float(fit.beta[0])
     var = float(fit.cov_beta[0, 0])
     if not (fit.tau < _TAU_MAX and math.isfinite(var) and var > 0 and abs(mu) < 40):
-        crude = crude_pooled(x, m, level)
-        return PooledEstimate(
-            method=f"{METHOD_CRUDE} (GLMM not estimable)",
-            k=k,
-            n_patients=crude.n_patients,
-            n_events=crude.n_events,
-            estimate=crude.estimate,
-            ci_low=crude.ci_low,
-            ci_high=crude.ci_high,
-            clamped=True,
-            note="the GLMM fit ran to the edge of the parameter space; crude proportion with exact CI shown",
+        return _crude_instead(
+            x,
+            m,
+            level,
+            "the GLMM fit ran to the edge of the parameter space; crude proportion with exact CI shown",
         )
     se = math.sqrt(var)
     tau2 = float(fit.tau) ** 2
