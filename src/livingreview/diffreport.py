@@ -26,13 +26,7 @@ _MAX_CELL = 80
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "base",
-        nargs="?",
-        default=None,
-        metavar="BASE",
-        help="git ref to compare the working tree with (default: origin/main if it exists, else main)",
-    )
+    release.add_base_argument(parser)
     parser.add_argument("--output", "-o", metavar="FILE", help="also write the report to FILE")
 
 

@@ -47,7 +47,8 @@ _VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _HEADING = re.compile(r"^## (?P<version>\S+) — (?P<date>\d{4}-\d{2}-\d{2})\s*$")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_base_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional BASE git ref of ``check-release`` and ``diff``."""
     parser.add_argument(
         "base",
         nargs="?",
@@ -55,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="BASE",
         help="git ref to compare the working tree with (default: origin/main if it exists, else main)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_base_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
