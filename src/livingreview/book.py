@@ -17,6 +17,7 @@ import pandas as pd
 from livingreview import charts, citations, forest, regimens, stats, tables
 from livingreview.claims import check_claims, load_claims
 from livingreview.data import DISEASE_NAMES, DISEASES, data_version, find_root, load_cases, load_outcomes
+from livingreview.summary import report_table
 
 DESIGN_LABELS = {
     "case_report": "case report",
@@ -69,30 +70,6 @@ def _usual(cases: pd.DataFrame, column: str, unit: str) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
-def report_table(cases: pd.DataFrame) -> pd.DataFrame:
-    """One row per report (the pooling unit): case groups of the same source summed.
-
-    ``n_responders`` is ``<NA>`` for a report none of whose case groups gives responders, and
-    ``n_evaluable`` counts the patients of the case groups that do.
-    """
-    known = cases["n_responders"].notna()
-    frame = cases.assign(n_evaluable=cases["n_patients"].where(known))
-    grouped = frame.groupby(["disease", "source"], sort=False)
-    reports = grouped.agg(
-        year=("year", "first"),
-        country=("country", "first"),
-        design=("design", "first"),
-        via=("via", "first"),
-        case_groups=("case_id", "size"),
-        n_patients=("n_patients", "sum"),
-        n_evaluable=("n_evaluable", lambda s: s.sum(min_count=1)),
-        n_responders=("n_responders", lambda s: s.sum(min_count=1)),
-    ).reset_index()
-    for col in ("n_evaluable", "n_responders"):
-        reports[col] = reports[col].astype("Int64")
-    return reports.sort_values(["year", "source"], kind="stable").reset_index(drop=True)
 
 
 def pooled_response(reports: pd.DataFrame) -> stats.PooledEstimate:

@@ -108,6 +108,36 @@ def _data_version(root: Path) -> str | None:
 # aggregation
 
 
+def report_table(cases) -> Any:
+    """One row per (disease, source) report: the case groups of a report summed (the pooling unit).
+
+    Columns: ``disease``, ``source``, ``year`` (earliest), ``country``/``design``/``via`` where the input
+    has them, ``case_groups``, ``n_patients`` (all), ``n_evaluable`` and ``evaluable_groups`` (patients and
+    case groups whose ``n_responders`` is known) and ``n_responders`` (``<NA>`` when no case group of the
+    report gives it). Sorted by year and source. The book's tables and this command both use it, so
+    they cannot disagree.
+    """
+    known = cases["n_responders"].notna()
+    frame = cases.assign(n_evaluable=cases["n_patients"].where(known), evaluable=known.astype(int))
+    descriptive = {c: (c, "first") for c in ("country", "design", "via") if c in cases.columns}
+    reports = (
+        frame.groupby(["disease", "source"], sort=False)
+        .agg(
+            year=("year", "min"),
+            **descriptive,
+            case_groups=("n_patients", "size"),
+            n_patients=("n_patients", "sum"),
+            n_evaluable=("n_evaluable", lambda s: s.sum(min_count=1)),
+            evaluable_groups=("evaluable", "sum"),
+            n_responders=("n_responders", lambda s: s.sum(min_count=1)),
+        )
+        .reset_index()
+    )
+    for col in ("year", "n_patients", "n_evaluable", "evaluable_groups", "n_responders", "case_groups"):
+        reports[col] = reports[col].astype("Int64")
+    return reports.sort_values(["year", "source"], kind="stable").reset_index(drop=True)
+
+
 def reports_by_source(cases) -> Any:
     """One row per (disease, source) report for the response analysis.
 
@@ -122,17 +152,6 @@ def reports_by_source(cases) -> Any:
         if col not in cases.columns:
             raise ValueError(f"cases lacks column {col!r}")
     known = cases[cases["n_responders"].notna()]
-    if known.empty:
-        return pd.DataFrame(
-            {
-                "disease": pd.Series([], dtype="string"),
-                "source": pd.Series([], dtype="string"),
-                "year": pd.Series([], dtype="Int64"),
-                "n_patients": pd.Series([], dtype="Int64"),
-                "n_responders": pd.Series([], dtype="Int64"),
-                "n_case_groups": pd.Series([], dtype="Int64"),
-            }
-        )
     bad = known[(known["n_responders"] < 0) | (known["n_responders"] > known["n_patients"])]
     if not bad.empty:
         first = bad.iloc[0]
@@ -140,19 +159,13 @@ def reports_by_source(cases) -> Any:
             f"{first.get('case_id', first['source'])}: n_responders ({first['n_responders']}) "
             f"is not between 0 and n_patients ({first['n_patients']})"
         )
-    grouped = (
-        known.groupby(["disease", "source"], sort=False, observed=True)
-        .agg(
-            year=("year", "min"),
-            n_patients=("n_patients", "sum"),
-            n_responders=("n_responders", "sum"),
-            n_case_groups=("n_patients", "size"),
-        )
-        .reset_index()
-    )
-    for col in ("year", "n_patients", "n_responders", "n_case_groups"):
-        grouped[col] = grouped[col].astype("Int64")
-    return grouped.sort_values(["disease", "year", "source"], kind="stable").reset_index(drop=True)
+    columns = ["disease", "source", "year", "n_patients", "n_responders", "n_case_groups"]
+    if known.empty:
+        kinds = ["string", "string", "Int64", "Int64", "Int64", "Int64"]
+        return pd.DataFrame({c: pd.Series([], dtype=k) for c, k in zip(columns, kinds, strict=True)})
+    reports = report_table(cases).dropna(subset=["n_responders"])
+    reports = reports.assign(n_patients=reports["n_evaluable"], n_case_groups=reports["evaluable_groups"])
+    return reports[columns].sort_values(["disease", "year", "source"], kind="stable").reset_index(drop=True)
 
 
 def _clean(value: Any) -> Any:
