@@ -21,6 +21,12 @@ def _sum(column: str) -> Callable[[pd.DataFrame, pd.DataFrame], float]:
     return lambda cases, _outcomes: cases[column].sum()
 
 
+def _sum_if_complete(column: str) -> Callable[[pd.DataFrame, pd.DataFrame], float]:
+    """The total only when every case group in scope reports ``column``: a statement such as 'no severe
+    adverse event' must not agree with data that are merely silent."""
+    return lambda cases, _outcomes: cases[column].sum() if cases[column].notna().all() else pd.NA
+
+
 def _design(*designs: str) -> Callable[[pd.DataFrame, pd.DataFrame], float]:
     return lambda cases, _outcomes: cases.loc[cases["design"].isin(designs), "source"].nunique()
 
@@ -89,7 +95,10 @@ QUANTITIES: dict[str, tuple[str, Callable[[pd.DataFrame, pd.DataFrame], float]]]
             c["adverse_events"].str.contains("headache", case=False, na=False), "source"
         ].nunique(),
     ),
-    "serious_adverse_events": ("patients with a serious adverse event", _sum("n_serious_adverse_events")),
+    "serious_adverse_events": (
+        "patients with a serious adverse event",
+        _sum_if_complete("n_serious_adverse_events"),
+    ),
     "complete_responses": ("complete responses", _sum("n_complete")),
 }
 
@@ -116,7 +125,7 @@ def check_claims(cases: pd.DataFrame, outcomes: pd.DataFrame, claims: pd.DataFra
         related = outcomes[outcomes["source"].isin(rows["source"].unique())]
         value = function(rows, related)
         computed.append(value)
-        agrees.append(bool(abs(float(value) - float(claim.stated_value)) < 1e-9))
+        agrees.append(pd.NA if pd.isna(value) else bool(abs(float(value) - float(claim.stated_value)) < 1e-9))
         labels.append(label)
     result = claims[
         ["claim_id", "source", "locator", "statement", "quantity", "stated_value", "notes"]
