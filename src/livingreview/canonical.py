@@ -328,7 +328,7 @@ def _read_exact(text: str, relpath: str) -> tuple[RawTable | None, list[Problem]
     # Minimal quoting: re-serialise each record and compare with its raw text.
     raw_lines = text.split("\n")
     bad_quoting = []
-    header_end = starts[1] - 1 if len(starts) > 1 else len(raw_lines)
+    header_end = starts[1] - 1 if len(starts) > 1 else end
     if _serialise(header) != "\n".join(raw_lines[0:header_end]):
         bad_quoting.append(1)
     bounds = [*starts[1:], end + 1]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from livingreview.bib import BibFile, bib_problems, load_bib
 from livingreview.canonical import _CANONICAL_RE, Problem, RawTable, canonical_number, read_table
+from livingreview.selection_rules import check_selection
 
 __all__ = [
     "CheckedTable",
@@ -854,6 +855,7 @@ def check_package(root: str | Path) -> tuple[list[Problem], dict | None, dict[st
             _check_cases(tables["cases"], bib, problems)
         if "outcomes" in tables:
             _check_outcomes(tables["outcomes"], tables.get("cases"), problems)
+        check_selection(tables, bib, problems)
     return sorted(set(problems)), package, tables, bib
 
 
