@@ -1,0 +1,533 @@
+"""The PRISMA 2020 flow of every search round, computed from the screening log (never typed).
+
+``flow(root)`` counts each box of the PRISMA 2020 diagram per round from ``searches``, ``search_results``,
+``records`` and ``screening``, and checks that every box adds up; ``prisma2020_csv`` writes one round in the
+layout of the PRISMA2020 R package's CSV template; ``flow_svg`` draws all rounds side by side in each box
+(one column, so it reads on a phone) and ``flow_rows`` is its text alternative.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from livingreview.data import load_package, load_table
+
+OTHER_METHODS = {
+    "website": "website_results",
+    "organisation": "organisation_results",
+    "citation_searching": "citations_results",
+    "contributor_submission": "submission_results",
+}
+REASON_LABELS = {
+    "wrong_disease": "Not the disease in scope",
+    "not_ivig_treatment": "IVIG not given to treat the disease",
+    "no_outcome": "No outcome of treated patients stated",
+    "not_separable": "Patients with the disease not separable",
+    "same_patients": "Same patients as another report",
+    "review_no_new_patients": "Review without new patients",
+    "wrong_design": "Design out of scope",
+    "not_retrievable": "Not retrievable",
+}
+
+
+class FlowError(ValueError):
+    """A box of the flow diagram does not add up."""
+
+
+@dataclass
+class RoundFlow:
+    round: int
+    date: str
+    database_specific: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    dbr_excluded: dict[str, int] = field(default_factory=dict)
+    other_excluded: dict[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> int:
+        return self.counts[key]
+
+
+def _tables(root: Path) -> dict[str, pd.DataFrame]:
+    return {name: load_table(root, name) for name in ("searches", "search_results", "records", "screening")}
+
+
+def flow(root: str | Path) -> list[RoundFlow]:
+    """The counts of every round, oldest first. Raises ``FlowError`` when a box does not add up."""
+    root = Path(root)
+    t = _tables(root)
+    package = load_package(root)
+    protocol = load_table(root, "protocol")
+    source_names = _source_names(protocol)
+    records, screening = t["records"], t["screening"]
+    searches, results = t["searches"], t["search_results"]
+    kind = dict(zip(records["record_id"], records["identified_by"], strict=True))
+    rounds = sorted(
+        set(records["round"].astype(int))
+        | set(screening["round"].astype(int))
+        | set(searches["round"].astype(int))
+    )
+    out: list[RoundFlow] = []
+    previous_studies = previous_reports = 0
+    for r in rounds:
+        dates = list(records.loc[records["round"] == r, "date_identified"]) + list(
+            searches.loc[searches["round"] == r, "run_date"]
+        )
+        f = RoundFlow(r, max(dates) if dates else "")
+        s = screening[screening["round"] == r]
+        is_db = s["record_id"].map(kind).eq("database")
+        db, other = s[is_db], s[~is_db]
+        mine = searches[searches["round"] == r]
+        hits = results[results["search_id"].isin(mine["search_id"])].merge(
+            mine[["search_id", "searched_in"]], on="search_id"
+        )
+        for source, part in hits.groupby("searched_in", sort=True):
+            f.database_specific[source_names.get(source, source)] = int(part["address"].nunique())
+        new = records[records["round"] == r]
+        c = f.counts
+        c["previous_studies"], c["previous_reports"] = previous_studies, previous_reports
+        c["database_results"] = int(hits["address"].nunique())
+        c["register_results"] = 0
+        for method, key in OTHER_METHODS.items():
+            c[key] = int((new["identified_by"] == method).sum())
+        c["duplicates"] = c["database_results"] - int((new["identified_by"] == "database").sum())
+        c["excluded_automatic"] = c["excluded_other"] = 0
+
+        def n(frame: pd.DataFrame, stage: str, decision: str | None = None) -> int:
+            rows = frame[frame["stage"] == stage]
+            return int(len(rows) if decision is None else (rows["decision"] == decision).sum())
+
+        c["records_screened"] = n(db, "1_title_abstract")
+        c["records_excluded"] = n(db, "1_title_abstract", "exclude")
+        c["dbr_sought_reports"] = n(db, "2_retrieval")
+        c["dbr_notretrieved_reports"] = n(db, "2_retrieval", "not_retrieved")
+        c["dbr_assessed"] = n(db, "3_eligibility")
+        f.dbr_excluded = _reasons(db)
+        c["dbr_excluded"] = sum(f.dbr_excluded.values())
+        c["other_sought_reports"] = n(other, "2_retrieval")
+        c["other_notretrieved_reports"] = n(other, "2_retrieval", "not_retrieved")
+        c["other_assessed"] = n(other, "3_eligibility")
+        f.other_excluded = _reasons(other)
+        c["other_excluded"] = sum(f.other_excluded.values())
+        included = s[(s["stage"] == "3_eligibility") & (s["decision"] == "include")]
+        c["dbr_included"] = int(included["record_id"].map(kind).eq("database").sum())
+        c["other_included"] = len(included) - c["dbr_included"]
+        c["new_studies"] = int((included["role"] == "primary").sum())
+        c["new_reports"] = len(included)
+        c["total_studies"] = previous_studies + c["new_studies"]
+        c["total_reports"] = previous_reports + c["new_reports"]
+        _check(f, package.get("version", ""))
+        out.append(f)
+        previous_studies, previous_reports = c["total_studies"], c["total_reports"]
+    return out
+
+
+def _reasons(frame: pd.DataFrame) -> dict[str, int]:
+    excluded = frame[(frame["stage"] == "3_eligibility") & (frame["decision"] == "exclude")]
+    return {str(k): int(v) for k, v in excluded["reason"].value_counts().sort_index().items()}
+
+
+def _source_names(protocol: pd.DataFrame) -> dict[str, str]:
+    names = {"source-pages-index": "Stored-pages index (PubMed, PMC and journal pages)"}
+    return {k: names.get(k, k.removeprefix("source-")) for k in protocol["item_id"]}
+
+
+def _check(f: RoundFlow, version: str) -> None:
+    c = f.counts
+    sums = [
+        (
+            "records identified from databases minus duplicates",
+            c["database_results"] - c["duplicates"] - c["excluded_automatic"] - c["excluded_other"],
+            "records screened",
+            c["records_screened"],
+        ),
+        (
+            "records screened minus excluded",
+            c["records_screened"] - c["records_excluded"],
+            "reports sought (databases)",
+            c["dbr_sought_reports"],
+        ),
+        (
+            "reports sought minus not retrieved (databases)",
+            c["dbr_sought_reports"] - c["dbr_notretrieved_reports"],
+            "reports assessed (databases)",
+            c["dbr_assessed"],
+        ),
+        (
+            "reports assessed minus excluded (databases)",
+            c["dbr_assessed"] - c["dbr_excluded"],
+            "reports included (databases)",
+            c["dbr_included"],
+        ),
+        (
+            "records identified by other methods",
+            sum(c[k] for k in OTHER_METHODS.values()),
+            "reports sought (other methods)",
+            c["other_sought_reports"],
+        ),
+        (
+            "reports sought minus not retrieved (other methods)",
+            c["other_sought_reports"] - c["other_notretrieved_reports"],
+            "reports assessed (other methods)",
+            c["other_assessed"],
+        ),
+        (
+            "reports assessed minus excluded (other methods)",
+            c["other_assessed"] - c["other_excluded"],
+            "reports included (other methods)",
+            c["other_included"],
+        ),
+    ]
+    for left, a, right, b in sums:
+        if a != b:
+            raise FlowError(
+                f"round {f.round}: {left} is {a}, but {right} is {b}; the screening log does not add up"
+            )
+    if c["duplicates"] < 0:
+        raise FlowError(
+            f"round {f.round}: more database records than search results ({c['duplicates']} duplicates)"
+        )
+
+
+def flow_problems(root: str | Path) -> list[str]:
+    try:
+        flow(root)
+    except FlowError as exc:
+        return [str(exc)]
+    return []
+
+
+# --- PRISMA2020 R package CSV ------------------------------------------------------------------------------
+
+# (data, node, box, description, boxtext) in the order of the package's template (inst/extdata/PRISMA.csv).
+TEMPLATE = [
+    ("NA", "node4", "prevstud", "Grey title box; Previous studies", "Previous studies"),
+    (
+        "previous_studies",
+        "node5",
+        "box1",
+        "Studies included in previous version of review",
+        "Studies included in previous version of review",
+    ),
+    (
+        "previous_reports",
+        "NA",
+        "box1",
+        "Reports of studies included in previous version of review",
+        "Reports of studies included in previous version of review",
+    ),
+    (
+        "NA",
+        "node6",
+        "newstud",
+        "Yellow title box; Identification of new studies via databases and registers",
+        "Identification of new studies via databases and registers",
+    ),
+    ("database_results", "node7", "box2", "Records identified from: Databases", "Databases"),
+    ("database_specific_results", "NA", "box2", "Records identified from each database", "Databases"),
+    ("register_results", "NA", "box2", "Records identified from: Registers", "Registers"),
+    (
+        "NA",
+        "node16",
+        "othstud",
+        "Grey title box; Identification of new studies via other methods",
+        "Identification of new studies via other methods",
+    ),
+    ("website_results", "node17", "box11", "Records identified from: Websites", "Websites"),
+    (
+        "organisation_results",
+        "NA",
+        "box11",
+        "Records identified from: Organisations; here: submissions by contributors and starting documents",
+        "Submissions and starting documents",
+    ),
+    ("citations_results", "NA", "box11", "Records identified from: Citation searching", "Citation searching"),
+    ("duplicates", "node8", "box3", "Duplicate records", "Duplicate records"),
+    (
+        "excluded_automatic",
+        "NA",
+        "box3",
+        "Records marked as ineligible by automation tools",
+        "Records marked as ineligible by automation tools",
+    ),
+    (
+        "excluded_other",
+        "NA",
+        "box3",
+        "Records removed for other reasons",
+        "Records removed for other reasons",
+    ),
+    ("records_screened", "node9", "box4", "Records screened (databases and registers)", "Records screened"),
+    ("records_excluded", "node10", "box5", "Records excluded (databases and registers)", "Records excluded"),
+    (
+        "dbr_sought_reports",
+        "node11",
+        "box6",
+        "Reports sought for retrieval (databases and registers)",
+        "Reports sought for retrieval",
+    ),
+    (
+        "dbr_notretrieved_reports",
+        "node12",
+        "box7",
+        "Reports not retrieved (databases and registers)",
+        "Reports not retrieved",
+    ),
+    (
+        "other_sought_reports",
+        "node18",
+        "box12",
+        "Reports sought for retrieval (other)",
+        "Reports sought for retrieval",
+    ),
+    (
+        "other_notretrieved_reports",
+        "node19",
+        "box13",
+        "Reports not retrieved (other)",
+        "Reports not retrieved",
+    ),
+    (
+        "dbr_assessed",
+        "node13",
+        "box8",
+        "Reports assessed for eligibility (databases and registers)",
+        "Reports assessed for eligibility",
+    ),
+    (
+        "dbr_excluded",
+        "node14",
+        "box9",
+        "Reports excluded (databases and registers), with reasons",
+        "Reports excluded",
+    ),
+    (
+        "other_assessed",
+        "node20",
+        "box14",
+        "Reports assessed for eligibility (other)",
+        "Reports assessed for eligibility",
+    ),
+    ("other_excluded", "node21", "box15", "Reports excluded (other), with reasons", "Reports excluded"),
+    ("new_studies", "node15", "box10", "New studies included in review", "New studies included in review"),
+    ("new_reports", "NA", "box10", "Reports of new included studies", "Reports of new included studies"),
+    (
+        "total_studies",
+        "node22",
+        "box16",
+        "Total studies included in review",
+        "Total studies included in review",
+    ),
+    (
+        "total_reports",
+        "NA",
+        "box16",
+        "Reports of total included studies",
+        "Reports of total included studies",
+    ),
+    ("identification", "node1", "identification", "Blue identification box", "Identification"),
+    ("screening", "node2", "screening", "Blue screening box", "Screening"),
+    ("included", "node3", "included", "Blue included box", "Included"),
+]
+CSV_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
+
+
+def _reason_cell(reasons: dict[str, int]) -> str:
+    return "; ".join(f"{REASON_LABELS.get(k, k)}, {v}" for k, v in reasons.items())
+
+
+def prisma2020_csv(f: RoundFlow) -> str:
+    """One round in the PRISMA2020 R package's CSV layout (``PRISMA_data(read.csv(...))`` reads it)."""
+    values: dict[str, str] = {k: str(v) for k, v in f.counts.items()}
+    values["organisation_results"] = str(f.counts["organisation_results"] + f.counts["submission_results"])
+    values["database_specific_results"] = "; ".join(f"{k}, {v}" for k, v in f.database_specific.items())
+    values["dbr_excluded"] = _reason_cell(f.dbr_excluded) or "0"
+    values["other_excluded"] = _reason_cell(f.other_excluded) or "0"
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for data, node, box, description, boxtext in TEMPLATE:
+        writer.writerow(
+            [
+                data,
+                node,
+                box,
+                description,
+                boxtext,
+                description if node != "NA" else "NA",
+                "NA",
+                values.get(data, "0"),
+            ]
+        )
+    return buf.getvalue()
+
+
+# --- diagram ------------------------------------------------------------------------------------------------
+
+
+def flow_rows(flows: list[RoundFlow]) -> list[dict]:
+    """The diagram's boxes as rows (section, box, label, one count per round): its text alternative."""
+    rows: list[dict] = []
+
+    def add(section: str, label: str, values: list[object], kind: str = "main") -> None:
+        rows.append({"section": section, "label": label, "values": values, "kind": kind})
+
+    def each(key: str) -> list[object]:
+        return [f.counts[key] for f in flows]
+
+    add("Previous versions", "Studies included in earlier versions", each("previous_studies"))
+    add("Previous versions", "Reports of those studies", each("previous_reports"), "detail")
+    add("Identification: databases", "Records identified", each("database_results"))
+    sources = sorted({k for f in flows for k in f.database_specific})
+    for s in sources:
+        add("Identification: databases", s, [f.database_specific.get(s, 0) for f in flows], "detail")
+    add(
+        "Identification: databases",
+        "Duplicates removed (incl. records seen in earlier rounds)",
+        each("duplicates"),
+        "excluded",
+    )
+    add("Identification: other methods", "Citation searching", each("citations_results"))
+    add(
+        "Identification: other methods",
+        "Contributor submissions and starting documents",
+        each("submission_results"),
+    )
+    add("Screening: databases", "Records screened", each("records_screened"))
+    add(
+        "Screening: databases", "Records excluded on title and abstract", each("records_excluded"), "excluded"
+    )
+    add("Screening: databases", "Reports sought for retrieval", each("dbr_sought_reports"))
+    add("Screening: databases", "Reports not retrieved", each("dbr_notretrieved_reports"), "excluded")
+    add("Screening: databases", "Reports assessed for eligibility", each("dbr_assessed"))
+    add("Screening: databases", "Reports excluded", each("dbr_excluded"), "excluded")
+    for reason in sorted({k for f in flows for k in f.dbr_excluded}):
+        add(
+            "Screening: databases",
+            REASON_LABELS.get(reason, reason),
+            [f.dbr_excluded.get(reason, 0) for f in flows],
+            "reason",
+        )
+    add("Screening: other methods", "Reports sought for retrieval", each("other_sought_reports"))
+    add("Screening: other methods", "Reports not retrieved", each("other_notretrieved_reports"), "excluded")
+    add("Screening: other methods", "Reports assessed for eligibility", each("other_assessed"))
+    add("Screening: other methods", "Reports excluded", each("other_excluded"), "excluded")
+    for reason in sorted({k for f in flows for k in f.other_excluded}):
+        add(
+            "Screening: other methods",
+            REASON_LABELS.get(reason, reason),
+            [f.other_excluded.get(reason, 0) for f in flows],
+            "reason",
+        )
+    add("Included", "New studies", each("new_studies"))
+    add(
+        "Included",
+        "Reports of new studies (with companions and secondary sources)",
+        each("new_reports"),
+        "detail",
+    )
+    add("Included", "Total studies in this version", each("total_studies"))
+    add("Included", "Total reports", each("total_reports"), "detail")
+    return rows
+
+
+def round_labels(flows: list[RoundFlow]) -> list[str]:
+    return [f"Round {f.round}" + (f" ({f.date})" if f.date else "") for f in flows]
+
+
+def flow_svg(flows: list[RoundFlow]) -> str:
+    """A one-column SVG: per box its label and one count per round; scales to its container."""
+    width, pad, line = 420, 10, 20
+    col_w = 62
+    label_w = width - 2 * pad - col_w * len(flows) - 8
+    rows = flow_rows(flows)
+    labels = round_labels(flows)
+    parts: list[str] = []
+    boxes: list[str] = []  # drawn first, so the text lies on top
+    y = pad
+    # header with the round labels
+    for i, _label in enumerate(labels):
+        x = width - pad - col_w * (len(flows) - i) + col_w / 2
+        parts.append(
+            f'<text x="{x:.0f}" y="{y + 14}" class="h" text-anchor="middle">Round {flows[i].round}</text>'
+        )
+        if flows[i].date:
+            parts.append(
+                f'<text x="{x:.0f}" y="{y + 28}" class="d" text-anchor="middle">'
+                f"{html.escape(flows[i].date)}</text>"
+            )
+    y += 38
+    section = None
+    box_start = y
+    for row in rows:
+        if row["section"] != section:
+            if section is not None:
+                boxes.append(_box(pad, box_start, width - 2 * pad, y - box_start + 4))
+                y += 18
+                boxes.append(_arrow(width / 2, y - 16, y - 2))
+            section = row["section"]
+            parts.append(f'<text x="{pad + 6}" y="{y + 15}" class="s">{html.escape(section)}</text>')
+            y += line + 2
+            box_start = y - line - 4
+        indent = {"main": 0, "detail": 12, "excluded": 12, "reason": 24}[row["kind"]]
+        cls = {"main": "m", "detail": "t", "excluded": "x", "reason": "t"}[row["kind"]]
+        prefix = "− " if row["kind"] == "excluded" else ""
+        for k, text in enumerate(_wrap(prefix + row["label"], int((label_w - indent) / 7.2))):
+            parts.append(
+                f'<text x="{pad + 6 + indent}" y="{y + 14}" class="{cls}">{html.escape(text)}</text>'
+            )
+            if k == 0:
+                for i, v in enumerate(row["values"]):
+                    x = width - pad - col_w * (len(flows) - i - 1) - 8
+                    parts.append(f'<text x="{x}" y="{y + 14}" class="{cls} n" text-anchor="end">{v}</text>')
+            y += line
+    boxes.append(_box(pad, box_start, width - 2 * pad, y - box_start + 4))
+    y += pad + 4
+    title = "PRISMA 2020 flow diagram of every search round"
+    desc = "; ".join(
+        f"{r['section']}: {r['label']}: "
+        + ", ".join(f"{lab} {v}" for lab, v in zip(labels, r["values"], strict=True))
+        for r in rows
+    )
+    style = (
+        "<style>text{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:13px;fill:#1a1a1a}"
+        ".h{font-weight:700}.d{font-size:11px;fill:#555}.s{font-weight:700;font-size:13px}"
+        ".x{fill:#7a1f1f}.t{fill:#333}.n{font-variant-numeric:tabular-nums;font-weight:600}"
+        "rect{fill:#fff;stroke:#4a6fa5;stroke-width:1.2}line{stroke:#4a6fa5;stroke-width:1.5}"
+        "polygon{fill:#4a6fa5}</style>"
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {y}" width="100%" '
+        f'style="max-width:{width * 1.4:.0f}px;height:auto" role="img" '
+        'aria-labelledby="prisma-title prisma-desc">'
+        f'<title id="prisma-title">{html.escape(title)}</title>'
+        f'<desc id="prisma-desc">{html.escape(desc)}</desc>'
+        f"{style}{''.join(boxes)}{''.join(parts)}</svg>"
+    )
+
+
+def _box(x: float, y: float, w: float, h: float) -> str:
+    return f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6"/>'
+
+
+def _arrow(x: float, y0: float, y1: float) -> str:
+    return (
+        f'<line x1="{x}" y1="{y0}" x2="{x}" y2="{y1 - 5}"/>'
+        f'<polygon points="{x - 5},{y1 - 6} {x + 5},{y1 - 6} {x},{y1}"/>'
+    )
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    words, lines, current = text.split(), [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    return [*lines, current] if current else lines
