@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "add": ("livingreview.contribute", "add one case group (prompts when run in a terminal)"),
     "diff": ("livingreview.diffreport", "Markdown report of data changes against a git ref"),
     "check-release": ("livingreview.release", "check the data version bump and changelog against a git ref"),
+    "export": ("livingreview.export", "write the records as RIS and a round's PRISMA 2020 counts as CSV"),
 }
 
 

@@ -856,6 +856,10 @@ def check_package(root: str | Path) -> tuple[list[Problem], dict | None, dict[st
         if "outcomes" in tables:
             _check_outcomes(tables["outcomes"], tables.get("cases"), problems)
         check_selection(tables, bib, problems)
+        if not problems and "screening" in tables:
+            from livingreview.prisma import flow_problems
+
+            problems += [Problem(tables["screening"].path, 1, "", m) for m in flow_problems(root)]
     return sorted(set(problems)), package, tables, bib
 
 
