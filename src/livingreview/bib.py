@@ -28,6 +28,8 @@ __all__ = [
 
 #: Every entry needs these fields ...
 REQUIRED_FIELDS = ("author", "title", "year")
+#: An entry may lack authors or year only when its note says the page read did not show them.
+NOT_SHOWN = {"author": "authors not shown", "year": "year not shown"}
 #: ... and at least one of these.
 VENUE_FIELDS = ("journal", "booktitle", "publisher")
 
@@ -184,15 +186,20 @@ def bib_problems(bib: BibFile) -> list[Problem]:
         )
     for entry in bib.entries.values():
         for name in REQUIRED_FIELDS:
+            if name in NOT_SHOWN and NOT_SHOWN[name] in plain(entry.fields.get("note", "")).lower():
+                continue  # the page read did not show it; nothing is invented
             if not plain(entry.fields.get(name, "")):
-                out.append(Problem(bib.path, entry.line, name, f"entry '{entry.key}' has no {name}"))
-        if not any(plain(entry.fields.get(name, "")) for name in VENUE_FIELDS):
+                hint = f" (or a note saying '{NOT_SHOWN[name]}')" if name in NOT_SHOWN else ""
+                out.append(Problem(bib.path, entry.line, name, f"entry '{entry.key}' has no {name}{hint}"))
+        venue_not_shown = "journal not shown" in plain(entry.fields.get("note", "")).lower()
+        if not venue_not_shown and not any(plain(entry.fields.get(name, "")) for name in VENUE_FIELDS):
             out.append(
                 Problem(
                     bib.path,
                     entry.line,
                     "journal",
-                    f"entry '{entry.key}' has no journal (or booktitle or publisher)",
+                    f"entry '{entry.key}' has no journal (or booktitle or publisher, or a note saying "
+                    "'journal not shown')",
                 )
             )
         if plain(entry.fields.get("year", "")) and entry.year is None:

@@ -116,7 +116,7 @@ def label(key: str, root: str | Path | None = None) -> str:
     real = [n for n in names if n]
     year = ref.get("year")
     if not real:
-        who = ref.get("organization") or ref.get("title")[:40] or key
+        who = ref.get("organization") or ref.get("journal") or ref.get("title")[:40] or key
     elif len(real) == 1 and len(names) == 1:
         who = real[0]
     elif len(real) == 2 and len(names) == 2:

@@ -53,7 +53,7 @@ def forest_data(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = Non
         {
             "kind": "report",
             "label": frame["label"].astype(str),
-            "year": frame["year"].astype(str),
+            "year": frame["year"].astype("string").fillna("year not shown"),
             "n": frame["n_patients"].astype(int),
             "events": frame["n_responders"].astype(int),
             "proportion": frame["proportion"],

@@ -771,8 +771,8 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
             "p_value",
             lambda i: f"p_value belongs on the 'after' row, but this row's timepoint is {tp[i]!r}",
         )
-    key = [c for c in ("source", "case_id", "measure", "timepoint") if c in o.strings]
-    if len(key) == 4 and o.n > 1:
+    key = [c for c in ("source", "case_id", "arm", "measure", "timepoint") if c in o.strings]
+    if len(key) == 5 and o.n > 1:
         frame = pd.DataFrame({c: s(c) for c in key})
         dup = frame.duplicated(keep="first").to_numpy()
         if dup.any():
@@ -784,7 +784,7 @@ def _check_outcomes(o: CheckedTable, cases: CheckedTable | None, problems: list[
                         np.arange(o.n) == r,
                         "measure",
                         lambda i, k=k: (
-                            f"same source, case_id, measure and timepoint as line {firsts[k]}; "
+                            f"same source, case_id, arm, measure and timepoint as line {firsts[k]}; "
                             "merge or rename the "
                             "measure"
                         ),
