@@ -11,6 +11,8 @@ from livingreview.release import export_tree
 ROOT = Path(__file__).resolve().parents[1]
 WATCHED = (
     "data/cases.csv",
+    "data/records.csv",
+    "data/screening.csv",
     "data/outcomes.csv",
     "data/datapackage.json",
     "data/CHANGELOG.md",
@@ -52,6 +54,7 @@ CASE = {
     "disease": "LV",
     "source": "mustermann2024",
     "locator": "Table 1 row 2; p. 3",
+    "extraction-level": "full_text",
     "design": "case_report",
     "country": "Germany",
     "year": "2024",
@@ -101,15 +104,40 @@ def repo(tmp_path):
     return make_repo(tmp_path)
 
 
+def _versions(repo) -> dict[str, str]:
+    """The base version and its bumps, from the repository's own datapackage.json (never today's number)."""
+    from livingreview.data import load_package
+
+    major, minor, patch = (int(x) for x in load_package(repo)["version"].split("."))
+    return {
+        "base": f"{major}.{minor}.{patch}",
+        "minor": f"{major}.{minor + 1}.0",
+        "patch": f"{major}.{minor}.{patch + 1}",
+        "too_far": f"{major}.{minor + 2}.0",
+    }
+
+
 def test_flags_add_diff_bump_release(repo, capsys):
+    from livingreview.data import load_cases
+
     before = snapshot(repo)
+    v = _versions(repo)
+    lv_before = int(load_cases(repo).query("disease == 'LV'")["n_patients"].sum())
     code, out, err = cli(repo, "add", "--no-input", *flags(CASE), *flags(BIB), capsys=capsys)
     assert code == 0, err
     assert "LV-mustermann2024-01" in out
-    # the git diff is just the new line and the new entry
-    diff = git(repo, "diff", "--numstat")
-    assert sorted(diff.split()) == sorted(["1", "0", "data/cases.csv", "8", "0", "references.bib"])
+    # the git diff is the new line, the new entry, and the report's place in the ledger: one record,
+    # retrieved and included
+    diff = git(repo, "diff", "--numstat").split("\n")
+    changed = {line.split("\t")[2]: line.split("\t")[:2] for line in diff if line}
+    assert changed == {
+        "data/cases.csv": ["1", "0"],
+        "references.bib": ["8", "0"],
+        "data/records.csv": ["1", "0"],
+        "data/screening.csv": ["2", "0"],
+    }
     assert snapshot(repo)["data/outcomes.csv"] == before["data/outcomes.csv"]
+    assert code == 0 and main(["--root", str(repo), "validate", "--quiet"]) == 0
 
     # the report against the base commit
     code, out, err = cli(repo, "diff", "main", capsys=capsys)
@@ -117,32 +145,32 @@ def test_flags_add_diff_bump_release(repo, capsys):
     assert "| `LV-mustermann2024-01` | `LV` | `mustermann2024` | `1` | `1` |" in out
     assert "added `mustermann2024`" in out
     lv = next(line for line in out.splitlines() if line.startswith("| **LV**"))
-    assert "80 → 81 ↑" in lv  # patients before -> after
+    assert f"{lv_before} → {lv_before + 1} ↑" in lv  # patients before -> after
     assert lv.count("→") == 4  # reports, patients, responders and the pooled estimate changed
     assert "%" in lv.split("|")[5]
     assert "needs a **minor** bump" in out
 
     # check-release: not bumped yet
     code, out, err = cli(repo, "check-release", "main", capsys=capsys)
-    assert code == 1 and "set it to 1.1.0" in out
+    assert code == 1 and f"set it to {v['minor']}" in out
     # a wrong bump
-    _set_version(repo, "1.2.0")
+    _set_version(repo, v["too_far"])
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
-    assert code == 1 and "needs exactly 1.1.0" in out
-    _set_version(repo, "1.0.1")
+    assert code == 1 and f"needs exactly {v['minor']}" in out
+    _set_version(repo, v["patch"])
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
     assert code == 1 and "is a patch bump" in out
     # the right bump, but no changelog entry and an old CITATION.cff
-    _set_version(repo, "1.1.0")
+    _set_version(repo, v["minor"])
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
     assert code == 1 and "CHANGELOG.md" in out and "CITATION.cff" in out
-    _add_changelog(repo, "1.1.0")
-    _set_citation(repo, "1.1.0")
+    _add_changelog(repo, v["minor"])
+    _set_citation(repo, v["minor"])
     code, out, err = cli(repo, "check-release", "main", capsys=capsys)
     assert code == 0, out + err
-    assert "ok (data version 1.1.0)" in out
+    assert f"ok (data version {v['minor']})" in out
     code, out, _ = cli(repo, "diff", "main", "--output", str(repo / "report.md"), capsys=capsys)
-    assert code == 0 and "1.0.0 → 1.1.0" in out
+    assert code == 0 and f"{v['base']} → {v['minor']}" in out
     assert (repo / "report.md").read_text(encoding="utf-8") == out
 
 
@@ -334,6 +362,16 @@ def scripted(answers):
     return prompt
 
 
+def _existing_lv(repo) -> tuple[str, str, str]:
+    """An LV report already in the data: its key, one of its case ids, and the id a new group would get."""
+    from livingreview.data import load_cases
+
+    lv = load_cases(repo).query("disease == 'LV' and design != 'case_report'")  # one more patient fits
+    source = lv["source"].iloc[0]
+    ids = sorted(lv.loc[lv["source"] == source, "case_id"])
+    return source, ids[0], f"LV-{source}-{int(ids[-1][-2:]) + 1:02d}"
+
+
 def test_interactive_bad_answers_are_asked_again(repo):
     import io
 
@@ -343,8 +381,9 @@ def test_interactive_bad_answers_are_asked_again(repo):
     answers = {
         "disease": ["XX", "lv"],  # wrong enum, then case-insensitive match
         "source": ["Not A Key", "mustermann2024"],
-        "case_id": ["LV-kofler2021-01"],  # a duplicate id: caught by the whole-row check
+        "case_id": [_existing_lv(repo)[1]],  # a duplicate id: caught by the whole-row check
         "locator": ["p", "Table 1; p. 3"],  # too short
+        "extraction_level": ["summary", "full_text"],
         "design": ["cohort", "case_series"],
         "year": ["20x4", "2024"],
         "n_patients": ["-2", "2"],
@@ -375,6 +414,7 @@ def test_interactive_bad_answers_are_asked_again(repo):
         "responders cannot exceed",
         "required",
         "needs at least 3",
+        "is not one of full_text",
         "already exists",
     ):
         assert reason in text, reason
@@ -393,16 +433,18 @@ def test_interactive_eof_and_no_writes(repo):
     from livingreview.contribute import Adder
     from livingreview.errors import UserError
 
+    source, _, _ = _existing_lv(repo)
     before = snapshot(repo)
     with pytest.raises(UserError, match="input ended"):
-        Adder(repo, out=io.StringIO()).add({}, prompt=scripted(["LV", "kofler2021"]))
+        Adder(repo, out=io.StringIO()).add({}, prompt=scripted(["LV", source]))
     assert snapshot(repo) == before
     # answering "n" at the confirmation writes nothing either
     adder = Adder(repo, out=io.StringIO())
     answers = {
         "disease": "LV",
-        "source": "kofler2021",
+        "source": source,
         "locator": "p. 3",
+        "extraction_level": "abstract",
         "n_patients": "1",
         "regimen_text": "2 g/kg",
         "n_responders": "1",
@@ -437,10 +479,12 @@ def test_interactive_in_a_real_terminal(repo):
     from livingreview.contribute import Adder
 
     order = Adder(repo).prompt_order()
+    source, _, new_id = _existing_lv(repo)
     answers = {
         "disease": "LV",
-        "source": "kofler2021",
+        "source": source,
         "locator": "Table 9; p. 3",
+        "extraction_level": "secondary_source",
         "n_patients": "1",
         "regimen_text": "2 g/kg monthly",
         "n_responders": "oops",
@@ -467,10 +511,10 @@ def test_interactive_in_a_real_terminal(repo):
                 os.write(master, b"1\n")
         _expect(master, "Write it? [Y/n]", buffer)
         os.write(master, b"y\n")
-        _expect(master, "Added LV-kofler2021-02 to data/cases.csv", buffer)
+        _expect(master, f"Added {new_id} to data/cases.csv", buffer)
         assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
         os.close(master)
-    assert "LV-kofler2021-02" in (repo / "data" / "cases.csv").read_text(encoding="utf-8")
+    assert new_id in (repo / "data" / "cases.csv").read_text(encoding="utf-8")

@@ -534,7 +534,35 @@ class Adder:
             sep = "" if not old or old.endswith("\n") else "\n"
             texts[BIBFILE] = old + sep + bib_entry[1]
         texts[self.relpath] = canonical_table_text(self.resource, [*self.rows, row], self.relpath)
+        texts.update(self._ledger_texts(row, bib_entry))
         return texts
+
+    def _ledger_texts(self, row: dict[str, str], bib_entry: tuple[str, str] | None) -> dict[str, str]:
+        """A case group from a report not yet in the ledger also adds the report to records.csv and its
+        decisions (retrieved, included) to screening.csv: every source is an included record."""
+        from livingreview import ledger
+
+        names = {r["name"]: r for r in self.descriptor["resources"]}
+        if self.resource_name != "cases" or not {"records", "screening", "searches"} <= set(names):
+            return {}
+        key = row.get("source", "")
+        tables = {}
+        for name in ("records", "screening", "searches"):
+            path = self.root / DATA_DIR / names[name]["path"]
+            tables[name] = read_rows(path, f"{DATA_DIR}/{names[name]['path']}") if path.is_file() else []
+        if not key or ledger.is_included(key, tables["records"], tables["screening"]):
+            return {}
+        fields = bib_entries(self.root / BIBFILE).get(key, {})
+        if bib_entry is not None and bib_entry[0] == key:
+            fields = dict(parse_bibtex(bib_entry[1], "the new reference")[0][2])
+        record, decisions = ledger.submission_rows(
+            key, row.get("disease", ""), fields, tables["records"], tables["searches"]
+        )
+        out = {}
+        for name, new in (("records", [record]), ("screening", decisions)):
+            rel = f"{DATA_DIR}/{names[name]['path']}"
+            out[rel] = canonical_table_text(names[name], [*tables[name], *new], rel)
+        return out
 
     def _materialise(self, dest: Path, row: dict[str, str], bib_entry: tuple[str, str] | None) -> None:
         shutil.copytree(self.root / DATA_DIR, dest / DATA_DIR)
