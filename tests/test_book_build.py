@@ -92,7 +92,7 @@ def test_per_report_chart_refuses_clearly_when_too_many_reports(cases):
     # one row per report (the forest plot) cannot be aggregated: a clear error, never Altair's MaxRowsError
     from livingreview import book, forest, stats
 
-    reports = book.report_table(_big_cases(cases.query("disease == 'LV'"), 3 * charts.MAX_ROWS))
+    reports = book.report_table(_big_cases(cases.query("disease == 'LV'"), 10 * charts.MAX_ROWS))
     reports = reports.dropna(subset=["n_responders"]).assign(n_patients=lambda f: f["n_evaluable"])
     assert len(reports) > charts.MAX_ROWS
     pooled = stats.crude_pooled(reports["n_responders"].astype(int), reports["n_patients"].astype(int))

@@ -103,7 +103,7 @@ def test_add_outcome_row(repo):
     assert adder.add(given, confirm=False) == 0
     text = (repo / "data" / "outcomes.csv").read_text(encoding="utf-8")
     assert (
-        "SSc-sanges2017-hand-pain-before,sanges2017,SSc-sanges2017-01,Table 3,musculoskeletal,Hand "
+        "SSc-sanges2017-hand-pain-before,sanges2017,SSc-sanges2017-01,,Table 3,musculoskeletal,Hand "
         "pain,before,percent,40,,%,,," in text
     )
     assert (repo / "data" / "cases.csv").read_bytes() == before

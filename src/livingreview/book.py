@@ -24,7 +24,58 @@ DESIGN_LABELS = {
     "case_series": "case series",
     "retrospective_cohort": "retrospective cohort",
     "prospective_open_trial": "prospective open trial",
+    "nonrandomised_controlled_study": "non-randomised controlled study",
+    "randomised_controlled_trial": "randomised controlled trial",
 }
+#: designs whose IVIG arm is shown with its comparator, never pooled with single-arm proportions
+CONTROLLED = ("nonrandomised_controlled_study", "randomised_controlled_trial")
+EXTRACTION_LABELS = {"full_text": "full text", "abstract": "abstract", "secondary_source": "secondary source"}
+
+
+class Note:
+    """A short statement shown where a table or chart has nothing to show (e.g. fewer than two reports)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f'<p class="lr-note">{html.escape(self.text)}</p>'
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _plural(noun: str, n: int) -> str:
+    if n == 1:
+        return noun
+    return noun[:-1] + "ies" if noun.endswith("study") else noun if noun.endswith("s") else noun + "s"
+
+
+def _series(counts: dict[str, int]) -> str:
+    """'3 case reports, 2 case series and 1 retrospective cohort'."""
+    parts = [f"{n} {_plural(noun, n)}" for noun, n in counts.items() if n]
+    if not parts:
+        return "none"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _year(value) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
+class Figures:
+    """Several charts shown one after the other."""
+
+    def __init__(self, figures: list):
+        self.figures = figures
+
+    def _repr_html_(self) -> str:
+        return "".join(f._repr_html_() for f in self.figures)
+
+    def __repr__(self) -> str:
+        return "\n".join(repr(f) for f in self.figures)
 
 
 class Text(str):
@@ -109,11 +160,22 @@ class Chapter:
         self.cases = self.data.cases[self.data.cases["disease"] == disease].reset_index(drop=True)
         sources = set(self.cases["source"])
         self.outcomes = self.data.outcomes[self.data.outcomes["source"].isin(sources)].reset_index(drop=True)
+        controlled = self.cases["design"].isin(CONTROLLED)
+        #: uncontrolled evidence (case reports, series, cohorts, single-arm trials): what is pooled
+        self.single_arm = self.cases[~controlled].reset_index(drop=True)
+        #: IVIG arms of controlled studies: shown with their comparator, never pooled with the above
+        self.controlled = self.cases[controlled].reset_index(drop=True)
 
     # --- numbers -------------------------------------------------------------------------------------------
 
     @cached_property
     def reports(self) -> pd.DataFrame:
+        """The uncontrolled reports, one row each: the pooling unit."""
+        return report_table(self.single_arm)
+
+    @cached_property
+    def all_reports(self) -> pd.DataFrame:
+        """Every report of the disease, controlled studies included: what the reports table lists."""
         return report_table(self.cases)
 
     @cached_property
@@ -141,7 +203,7 @@ class Chapter:
         claims = self.claims
         n = {
             "name": Text(self.name),
-            "reports": len(r),
+            "reports": len(self.all_reports),
             "case_groups": len(c),
             "patients": int(c["n_patients"].sum()),
             "responders": int(known["n_responders"].sum()),
@@ -151,8 +213,8 @@ class Chapter:
             "crude_ci": Text(pct_interval(crude.ci_low, crude.ci_high)),
             "pooled": Text(describe_pooled(pooled)),
             "pooled_method": Text(pooled.method),
-            "first_year": int(c["year"].min()),
-            "last_year": int(c["year"].max()),
+            "first_year": _year(c["year"].min()),
+            "last_year": _year(c["year"].max()),
             "countries": int(c["country"].nunique()),
             "women": int(c["n_female"].sum()),
             "men": int(c["n_male"].sum()),
@@ -194,7 +256,8 @@ class Chapter:
             ),
             "low_dose_patients": int(c.loc[regimens.dose_group(c) == regimens.DOSE_LOW, "n_patients"].sum()),
         }
-        if pooled.k >= 2:
+        n.update(self._summaries(n))
+        if pooled.k >= 2 and pooled.tau2 is not None:
             n["tau2"] = Text(f"{pooled.tau2:.2f}")
             n["i2"] = Text(pct(pooled.i2))
             n["pi"] = Text(pct_interval(pooled.pi_low, pooled.pi_high))
@@ -212,6 +275,64 @@ class Chapter:
                 if isinstance(value, int | float) and not pd.isna(value):
                     n[f"{stem}_{field}"] = _plain(value)
         return n
+
+    def _summaries(self, n: dict[str, object]) -> dict[str, object]:
+        """Sentences the chapter template uses, so its prose holds for any number of reports."""
+        all_reports = self.all_reports
+        levels = all_reports["extraction_level"].value_counts().to_dict()
+        designs = all_reports["design"].value_counts().reindex(list(DESIGN_LABELS)).dropna().astype(int)
+        controlled = self.controlled
+        pooled = self.pooled
+        if pooled.k == 0:
+            response = (
+                "No uncontrolled report counts responders patient by patient, so no response proportion "
+                "can be given; the group-level measures below are what the reports give."
+            )
+        else:
+            which = "the one report" if pooled.k == 1 else f"the {pooled.k} reports"
+            response = (
+                f"{n['responders']} of {n['evaluable']} patients responded in {which} that count responders "
+                f"(crude proportion {n['crude']}, exact 95 % CI {n['crude_ci']})."
+            )
+            if pooled.k >= 2:
+                response += (
+                    " The primary pooled estimate, a random-intercept logistic model across the reports, is "
+                    f"{describe_pooled(pooled)}"
+                )
+                if pooled.tau2 is not None:
+                    response += (
+                        f", with between-report variance τ² = {pooled.tau2:.2f} and a 95 % prediction "
+                        f"interval of {pct_interval(pooled.pi_low, pooled.pi_high)} for the response in a new "
+                        "report"
+                    )
+                response += "."
+        if controlled.empty:
+            trials = "No controlled study of IVIG in this disease was found."
+        else:
+            k = controlled["source"].nunique()
+            comparators = sorted(set(controlled["comparator"].dropna()))
+            trials = (
+                f"{_series({'controlled study': k})} compared IVIG ({int(controlled['n_patients'].sum())} "
+                f"patients in IVIG arms) with {'; '.join(comparators) or 'a control group'}. Their results "
+                "are shown arm by arm below and are never pooled with the uncontrolled reports."
+            )
+        unknown_year = int(all_reports["year"].isna().sum())
+        return {
+            "design_mix": Text(_series({DESIGN_LABELS[k]: v for k, v in designs.items()})),
+            "reports_full_text": int(levels.get("full_text", 0)),
+            "reports_abstract": int(levels.get("abstract", 0)),
+            "reports_secondary": int(levels.get("secondary_source", 0)),
+            "uncontrolled_reports": len(self.reports),
+            "controlled_reports": int(controlled["source"].nunique()),
+            "response_summary": Text(response),
+            "controlled_summary": Text(trials),
+            "year_span": Text(
+                f"{n['first_year']}–{n['last_year']}" if n["first_year"] is not None else "years not shown"
+            )
+            if n["first_year"] != n["last_year"]
+            else Text(str(n["first_year"])),
+            "year_unknown_reports": unknown_year,
+        }
 
     def glue(self, rows: bool = False) -> None:
         """Glue the chapter's numbers under ``<disease>_<name>`` (e.g. ``lv_patients``) for ``{glue:text}``.
@@ -231,7 +352,8 @@ class Chapter:
         return frame["source"].map(citations.label)
 
     def reports_table(self) -> tables.Table:
-        r = self.reports
+        """Every report: design, how it was read, patients and responders (controlled studies' IVIG arm)."""
+        r = self.all_reports
         ci = [
             stats.clopper_pearson(int(x), int(n)) if pd.notna(x) else (None, None)
             for x, n in zip(r["n_responders"], r["n_evaluable"], strict=True)
@@ -242,12 +364,13 @@ class Chapter:
                 "Year": r["year"],
                 "Country": r["country"],
                 "Design": r["design"].map(DESIGN_LABELS),
+                "Read from": r["extraction_level"].map(EXTRACTION_LABELS),
                 "Patients": r["n_patients"],
                 "Responders": r["n_responders"],
                 "Response (exact 95 % CI)": [
-                    _response_text(x, n, lo, hi)
-                    for (x, n), (lo, hi) in zip(
-                        zip(r["n_responders"], r["n_evaluable"], strict=True), ci, strict=True
+                    _response_text(x, n, lo, hi) + (" (IVIG arm; not pooled)" if d in CONTROLLED else "")
+                    for (x, n), (lo, hi), d in zip(
+                        zip(r["n_responders"], r["n_evaluable"], strict=True), ci, r["design"], strict=True
                     )
                 ],
             }
@@ -255,6 +378,35 @@ class Chapter:
         return tables.show(
             frame,
             caption=f"Reports of {self.name.lower()} treated with IVIG",
+            link_column="Report",
+            link_text=citations.label,
+        )
+
+    def trials_table(self) -> tables.Table | Note:
+        """Controlled studies, arm by arm: the IVIG arm beside its control, at the level reported."""
+        if self.controlled.empty:
+            return Note("No controlled study of IVIG in this disease was found.")
+        sources = list(dict.fromkeys(self.controlled["source"]))
+        o = self.outcomes[self.outcomes["source"].isin(sources)]
+        comparator = self.controlled.drop_duplicates("source").set_index("source")["comparator"]
+        rows = []
+        for (source, measure, timepoint), group in o.groupby(["source", "measure", "timepoint"], sort=False):
+            by_arm = {row.arm: row for row in group.itertuples(index=False)}
+            ivig, control = by_arm.get("ivig") or by_arm.get(pd.NA), by_arm.get("control")
+            rows.append(
+                {
+                    "Report": source,
+                    "Control arm": comparator.get(source, pd.NA),
+                    "Measure": measure + ("" if timepoint == "overall" else f" ({timepoint})"),
+                    "IVIG arm": _arm_text(ivig),
+                    "Control": _arm_text(control),
+                    "P value": next((r.p_value for r in group.itertuples() if pd.notna(r.p_value)), pd.NA),
+                    "Where": "; ".join(dict.fromkeys(group["locator"])),
+                }
+            )
+        return tables.show(
+            _drop_empty(pd.DataFrame(rows)),
+            caption="Controlled studies: each arm as reported (not pooled with uncontrolled reports)",
             link_column="Report",
             link_text=citations.label,
         )
@@ -322,8 +474,11 @@ class Chapter:
             link_text=citations.label,
         )
 
-    def outcomes_table(self, domain: str | None = None) -> tables.Table:
-        o = self.outcomes if domain is None else self.outcomes[self.outcomes["domain"] == domain]
+    def outcomes_table(self, domain: str | None = None) -> tables.Table | Note:
+        o = self.outcomes[~self.outcomes["source"].isin(set(self.controlled["source"]))]
+        o = o if domain is None else o[o["domain"] == domain]
+        if o.empty:
+            return Note("No uncontrolled report gives group-level measures.")
         return tables.show(
             outcome_frame(o),
             caption="Group-level measures as the source reports them",
@@ -331,12 +486,24 @@ class Chapter:
             link_text=citations.label,
         )
 
-    def subgroup_table(self) -> tables.Table:
+    def subgroup_table(self) -> tables.Table | Note:
+        if note := self._too_few():
+            return note
         return tables.show(
-            subgroup_frame(self.cases), caption="Response by subgroup (GLMM within each subgroup)"
+            subgroup_frame(self.single_arm), caption="Response by subgroup (GLMM within each subgroup)"
         )
 
-    def sensitivity_table(self) -> tables.Table:
+    def _too_few(self) -> Note | None:
+        if self.pooled.k >= 2:
+            return None
+        return Note(
+            "Fewer than two uncontrolled reports count responders, so there is nothing to pool or compare: "
+            "see the table of reports above."
+        )
+
+    def sensitivity_table(self) -> tables.Table | Note:
+        if note := self._too_few():
+            return note
         return tables.show(
             sensitivity_frame(self.reports),
             caption="Pooled response by method: the GLMM is primary, the others are sensitivity analyses",
@@ -370,6 +537,8 @@ class Chapter:
     # --- charts --------------------------------------------------------------------------------------------
 
     def forest_chart(self):
+        if note := self._too_few():
+            return note
         reports = self.reports.dropna(subset=["n_responders"]).assign(
             label=lambda f: f["source"].map(citations.label), n_patients=lambda f: f["n_evaluable"]
         )
@@ -378,6 +547,8 @@ class Chapter:
         )
 
     def cumulative_chart(self):
+        if note := self._too_few():
+            return note
         reports = self.reports.dropna(subset=["n_responders"]).assign(
             label=lambda f: f["source"].map(citations.label), n_patients=lambda f: f["n_evaluable"]
         )
@@ -392,8 +563,28 @@ class Chapter:
     def before_after_chart(self, source: str):
         return charts.before_after(self.data.outcomes, source)
 
+    def before_after_charts(self) -> list | Note:
+        """One before/after chart per uncontrolled report that gives measures at both times."""
+        o = self.outcomes[~self.outcomes["source"].isin(set(self.controlled["source"]))]
+        figures = [
+            charts.before_after(o, source)
+            for source in sorted(set(o["source"]))
+            if not charts.before_after_table(o, source).empty
+        ]
+        return Figures(figures) if figures else Note("No report gives a measure both before and after IVIG.")
+
     def subtype_chart(self):
         return charts.subtypes(self.data.cases, self.disease)
+
+
+def _arm_text(row) -> object:
+    if row is None:
+        return pd.NA
+    value = f"{row.value:g}" + (f" ± {row.sd:g}" if pd.notna(row.sd) else "")
+    unit = "" if pd.isna(row.unit) or row.unit in ("%", "patients") else f" {row.unit}"
+    pct_sign = " %" if row.unit == "%" or row.statistic == "percent" else ""
+    n = f" (n = {row.n})" if pd.notna(row.n) else ""
+    return f"{value}{pct_sign}{unit}{n}"
 
 
 def _response_text(x, n, lo, hi) -> str:

@@ -48,7 +48,9 @@ def records_ris(root: str | Path) -> str:
         if pd.notna(r.doi):
             entry["doi"] = r.doi
         entry["urls"] = [r.address] if str(r.address).startswith("http") else []
-        notes = [f"identified: round {r.round}, {r.identified_by} ({r.identified_through}), {r.date_identified}"]
+        notes = [
+            f"identified: round {r.round}, {r.identified_by} ({r.identified_through}), {r.date_identified}"
+        ]
         if pd.notna(r.pmid):
             notes.append(f"PMID {r.pmid}")
         if pd.notna(r.pmcid):

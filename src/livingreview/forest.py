@@ -210,8 +210,10 @@ def forest_description(reports: pd.DataFrame, pooled: stats.PooledEstimate | Non
 
 
 def cumulative_data(reports: pd.DataFrame, method: str = "glmm") -> pd.DataFrame:
-    """Pooled estimate after each publication year (one row per year)."""
+    """Pooled estimate after each publication year (one row per year); reports whose year is not known
+    cannot be placed in time and are left out (the description says how many)."""
     frame = _reports(reports)
+    frame = frame[frame["year"].notna()]
     rows: list[dict[str, Any]] = stats.cumulative_by_year(
         frame["n_responders"].astype(int), frame["n_patients"].astype(int), frame["year"].astype(int), method
     )
@@ -257,9 +259,11 @@ def cumulative_description(reports: pd.DataFrame, method: str = "glmm") -> str:
     if data.empty:
         return "Cumulative plot: no report gives the number of responders."
     first, last = data.iloc[0], data.iloc[-1]
+    undated = int(_reports(reports)["year"].isna().sum())
+    missing = f" {undated} report(s) without a known year are left out." if undated else ""
     return (
         f"Cumulative pooled response over {len(data)} publication year(s). After {first['year']} "
         f"({first['k']} report(s)): {_fmt_ci(first['estimate'], first['ci_low'], first['ci_high'])}. "
         f"After {last['year']} ({last['k']} reports, {last['n_patients']} patients): "
-        f"{_fmt_ci(last['estimate'], last['ci_low'], last['ci_high'])} [{last['method']}]."
+        f"{_fmt_ci(last['estimate'], last['ci_low'], last['ci_high'])} [{last['method']}].{missing}"
     )

@@ -24,7 +24,8 @@ def open_round(records: list[dict[str, str]], searches: list[dict[str, str]]) ->
 def is_included(key: str, records: list[dict[str, str]], screening: list[dict[str, str]]) -> bool:
     ids = {r["record_id"] for r in records if r.get("bib_key") == key}
     return any(
-        s["record_id"] in ids and s["stage"] == "3_eligibility" and s["decision"] == "include" for s in screening
+        s["record_id"] in ids and s["stage"] == "3_eligibility" and s["decision"] == "include"
+        for s in screening
     )
 
 
@@ -64,9 +65,20 @@ def submission_rows(
         "bib_key": key,
     }
     decisions = [
-        {"record_id": record_id, "round": rnd, "stage": "2_retrieval", "decision": "retrieved",
-         "notes": "Submitted with its data by a contributor."},
-        {"record_id": record_id, "round": rnd, "stage": "3_eligibility", "decision": "include",
-         "role": "primary", "notes": "Added with livingreview add; check against the protocol in review."},
+        {
+            "record_id": record_id,
+            "round": rnd,
+            "stage": "2_retrieval",
+            "decision": "retrieved",
+            "notes": "Submitted with its data by a contributor.",
+        },
+        {
+            "record_id": record_id,
+            "round": rnd,
+            "stage": "3_eligibility",
+            "decision": "include",
+            "role": "primary",
+            "notes": "Added with livingreview add; check against the protocol in review.",
+        },
     ]
     return record, decisions

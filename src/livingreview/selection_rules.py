@@ -240,6 +240,8 @@ def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None
     cases = tables.get("cases")
     outcomes = tables.get("outcomes")
     claims = tables.get("claims")
+    if cases is None or outcomes is None or not cases.has("source") or not outcomes.has("source"):
+        return  # an unreadable evidence table is reported once, not as a missing source on every record
     used_as_source: set[str] = set()
     used_as_via: set[str] = set()
     for table in (cases, outcomes):

@@ -119,7 +119,9 @@ def report_table(cases) -> Any:
     """
     known = cases["n_responders"].notna()
     frame = cases.assign(n_evaluable=cases["n_patients"].where(known), evaluable=known.astype(int))
-    descriptive = {c: (c, "first") for c in ("country", "design", "via") if c in cases.columns}
+    descriptive = {
+        c: (c, "first") for c in ("country", "design", "via", "extraction_level") if c in cases.columns
+    }
     reports = (
         frame.groupby(["disease", "source"], sort=False)
         .agg(
