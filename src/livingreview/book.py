@@ -302,8 +302,8 @@ class Chapter:
                 if pooled.tau2 is not None:
                     response += (
                         f", with between-report variance τ² = {pooled.tau2:.2f} and a 95 % prediction "
-                        f"interval of {pct_interval(pooled.pi_low, pooled.pi_high)} for the response in a new "
-                        "report"
+                        f"interval of {pct_interval(pooled.pi_low, pooled.pi_high)} for the response in a "
+                        "new report"
                     )
                 response += "."
         if controlled.empty:

@@ -1,0 +1,278 @@
+"""The living review's own record: protocol, searches, selection and versions, as the book shows them.
+
+``Selection`` reads ``protocol``, ``searches``, ``search_results``, ``records``, ``screening`` and
+``reconciliation`` and gives the methods, landing and what's-new pages their tables, the PRISMA flow diagram
+and every number their prose quotes. Evidence by round is computed from the ledger (a report belongs to the
+round in which it was included), so what each version added needs no git history.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cached_property
+
+import pandas as pd
+
+from livingreview import prisma, tables
+from livingreview.book import Data, Text, describe_pooled, pooled_response
+from livingreview.data import DISEASE_NAMES, DISEASES, load_table
+from livingreview.summary import report_table
+
+TOPIC_LABELS = {
+    "population": "Population",
+    "intervention": "Intervention",
+    "designs": "Designs",
+    "outcomes": "Outcomes",
+    "exclusions": "Exclusions",
+    "search_schedule": "Search schedule",
+    "screening": "Screening and extraction",
+    "update_trigger": "What triggers a new version",
+    "versioning": "Versions",
+    "retirement": "Retirement of the living mode",
+}
+
+
+class Html:
+    """Raw HTML built here from escaped parts (``_repr_html_`` is what the book shows)."""
+
+    def __init__(self, text: str, plain: str = ""):
+        self.text, self.plain = text, plain
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.plain or self.text
+
+
+class Selection:
+    """Searches, screening and versions of the review."""
+
+    def __init__(self, data: Data | None = None):
+        self.data = data or Data.load()
+        root = self.data.root
+        self.root = root
+        names = ("protocol", "searches", "search_results", "records", "screening", "reconciliation")
+        t = {name: load_table(root, name) for name in names}
+        self.protocol, self.searches, self.results = t["protocol"], t["searches"], t["search_results"]
+        self.records, self.screening, self.reconciliation = t["records"], t["screening"], t["reconciliation"]
+
+    # --- flow ------------------------------------------------------------------------------------------
+
+    @cached_property
+    def flows(self) -> list[prisma.RoundFlow]:
+        return prisma.flow(self.root)
+
+    def flow_diagram(self) -> Html:
+        """The PRISMA 2020 diagram (SVG) with its counts as a table beneath: the text alternative."""
+        rows = prisma.flow_rows(self.flows)
+        labels = prisma.round_labels(self.flows)
+        frame = pd.DataFrame(
+            [
+                {"Stage": r["section"], "Box": r["label"], **dict(zip(labels, r["values"], strict=True))}
+                for r in rows
+            ]
+        )
+        table = tables.show(frame, caption="The flow diagram's counts, round by round", sortable=False)
+        svg = prisma.flow_svg(self.flows)
+        return Html(
+            f'<figure class="lr-prisma">{svg}<figcaption>PRISMA 2020 flow of every search round, computed '
+            "from the screening log; each box shows the count of each round side by side.</figcaption>"
+            f"</figure>{table._repr_html_()}",
+            repr(table),
+        )
+
+    # --- protocol ----------------------------------------------------------------------------------------
+
+    def eligibility_table(self) -> tables.Table:
+        p = self.protocol[self.protocol["section"] == "eligibility"]
+        frame = pd.DataFrame(
+            {
+                "Disease": p["disease"].map(DISEASE_NAMES),
+                "Criterion": p["topic"].map(TOPIC_LABELS).fillna(p["topic"]),
+                "What the protocol says": p["text"],
+            }
+        )
+        order = {d: i for i, d in enumerate(DISEASE_NAMES.values())}
+        topics = list(TOPIC_LABELS.values())
+        frame = frame.assign(
+            _d=frame["Disease"].map(order), _t=frame["Criterion"].map({t: i for i, t in enumerate(topics)})
+        )
+        frame = frame.sort_values(["_d", "_t"], kind="stable").drop(columns=["_d", "_t"])
+        return tables.show(
+            frame, caption="Eligibility criteria by disease (data/protocol.csv)", sortable=False
+        )
+
+    def sources_table(self) -> tables.Table:
+        p = self.protocol[self.protocol["section"] == "source"]
+        frame = pd.DataFrame(
+            {"Source": p["item_id"], "Kind": p["topic"].str.replace("_", " "), "What": p["text"]}
+        )
+        return tables.show(frame, caption="Sources searched (data/protocol.csv)", sortable=False)
+
+    def living_plan(self) -> Html:
+        p = self.protocol[self.protocol["section"] == "living_plan"]
+        items = "".join(
+            f"<li><strong>{html.escape(TOPIC_LABELS.get(t, t))}.</strong> {html.escape(x)}</li>"
+            for t, x in zip(p["topic"], p["text"], strict=True)
+        )
+        plain = "\n".join(
+            f"- {TOPIC_LABELS.get(t, t)}: {x}" for t, x in zip(p["topic"], p["text"], strict=True)
+        )
+        return Html(f'<ul class="lr-plan">{items}</ul>', plain)
+
+    def queries_table(self) -> tables.Table:
+        s = self.searches
+        frame = pd.DataFrame(
+            {
+                "Search": s["search_id"],
+                "Round": s["round"],
+                "Disease": s["disease"],
+                "Query as run": s["query"],
+                "Date": s["run_date"],
+                "Results": s["n_results"],
+            }
+        )
+        return tables.show(frame, caption="Every query as it was run (data/searches.csv)")
+
+    # --- per disease -------------------------------------------------------------------------------------
+
+    def included(self) -> pd.DataFrame:
+        """Included records: record, round of inclusion, role, bib key."""
+        s = self.screening
+        inc = s[(s["stage"] == "3_eligibility") & (s["decision"] == "include")]
+        return inc.merge(self.records[["record_id", "bib_key", "diseases"]], on="record_id")[
+            ["record_id", "round", "role", "bib_key", "diseases"]
+        ]
+
+    def by_disease(self) -> pd.DataFrame:
+        """Per disease and round: queries, results, records screened and assessed, reports and patients
+        included."""
+        rows = []
+        inc = self.included()
+        screened = self.screening.merge(self.records[["record_id", "diseases"]], on="record_id")
+        cases = self.data.cases
+        for r in sorted(set(self.screening["round"].astype(int))):
+            for d in DISEASES:
+                mine = screened[
+                    (screened["round"] == r) & screened["diseases"].str.split(";").map(lambda x, d=d: d in x)
+                ]
+                searches = self.searches[(self.searches["round"] == r) & (self.searches["disease"] == d)]
+                hits = self.results[self.results["search_id"].isin(searches["search_id"])]
+                keys = set(inc.loc[inc["round"] == r, "bib_key"])
+                added = cases[(cases["disease"] == d) & cases["source"].isin(keys)]
+                rows.append(
+                    {
+                        "round": r,
+                        "disease": d,
+                        "queries": len(searches),
+                        "results": len(hits),
+                        "addresses": int(hits["address"].nunique()),
+                        "screened": int((mine["stage"] == "1_title_abstract").sum()),
+                        "assessed": int((mine["stage"] == "3_eligibility").sum()),
+                        "reports_included": int(added["source"].nunique()),
+                        "patients_included": int(added["n_patients"].sum()),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def by_disease_table(self, round_: int | None = None) -> tables.Table:
+        f = self.by_disease()
+        r = int(f["round"].max()) if round_ is None else round_
+        f = f[f["round"] == r]
+        frame = pd.DataFrame(
+            {
+                "Disease": f["disease"].map(DISEASE_NAMES),
+                "Queries": f["queries"],
+                "Results": f["results"],
+                "Records screened": f["screened"],
+                "Reports assessed": f["assessed"],
+                "Reports included": f["reports_included"],
+                "Patients added": f["patients_included"],
+            }
+        )
+        return tables.show(
+            frame, caption=f"Round {r} by disease (a record found for two diseases counts for both)"
+        )
+
+    # --- versions ----------------------------------------------------------------------------------------
+
+    def evidence_by_round(self) -> pd.DataFrame:
+        """Per disease, the evidence included up to each round: reports, patients and the pooled response
+        of the uncontrolled reports (the values as they are now, corrections included)."""
+        from livingreview.book import CONTROLLED
+
+        inc = self.included()
+        first_round = inc.groupby("bib_key")["round"].min()
+        cases = self.data.cases.assign(round=lambda f: f["source"].map(first_round))
+        rows = []
+        for r in sorted(set(inc["round"].astype(int))):
+            upto = cases[cases["round"] <= r]
+            for d in DISEASES:
+                c = upto[upto["disease"] == d]
+                pooled = pooled_response(report_table(c[~c["design"].isin(CONTROLLED)])) if len(c) else None
+                rows.append(
+                    {
+                        "round": r,
+                        "disease": d,
+                        "reports": int(c["source"].nunique()),
+                        "patients": int(c["n_patients"].sum()),
+                        "pooled": describe_pooled(pooled) if pooled is not None else "no reports",
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def versions_table(self) -> tables.Table:
+        f = self.evidence_by_round()
+        rounds = sorted(set(f["round"]))
+        out = []
+        for d in DISEASES:
+            part = f[f["disease"] == d].set_index("round")
+            row = {"Disease": DISEASE_NAMES[d]}
+            for what, label in (
+                ("reports", "Reports"),
+                ("patients", "Patients"),
+                ("pooled", "Pooled response"),
+            ):
+                row[label] = " → ".join(str(part.loc[r, what]) for r in rounds)
+            out.append(row)
+        return tables.show(
+            pd.DataFrame(out),
+            caption="Evidence after each round (" + " → ".join(f"round {r}" for r in rounds) + ")",
+            sortable=False,
+        )
+
+    # --- numbers -----------------------------------------------------------------------------------------
+
+    def numbers(self) -> dict[str, object]:
+        latest = self.flows[-1]
+        s = self.searches
+        inc = self.included()
+        double = self.data.cases[self.data.cases["source"].isin(set(inc.loc[inc["round"] >= 1, "bib_key"]))]
+        rec = self.reconciliation
+        last_search = s["run_date"].max() if len(s) else None
+        return {
+            "rounds": len(self.flows),
+            "latest_round": latest.round,
+            "queries": len(s),
+            "queries_latest": int((s["round"] == latest.round).sum()),
+            "last_search": Text(last_search or "no search yet"),
+            "results_latest": latest["database_results"],
+            "screened_latest": latest["records_screened"],
+            "assessed_latest": latest["dbr_assessed"] + latest["other_assessed"],
+            "included_latest": latest["new_reports"],
+            "studies_latest": latest["new_studies"],
+            "total_studies": latest["total_studies"],
+            "total_reports": latest["total_reports"],
+            "records": len(self.records),
+            "double_extracted_groups": len(double),
+            "double_extracted_reports": int(double["source"].nunique()),
+            "disagreements": len(rec),
+            "disagreeing_groups": int(rec["case_id"].nunique()),
+        }
+
+    def glue(self) -> None:
+        from myst_nb import glue
+
+        for key, value in self.numbers().items():
+            glue(f"selection_{key}", value, display=False)
