@@ -27,11 +27,35 @@ def test_report_table_adds_up_case_groups_of_one_report(data):
     assert reports.loc["ravat2002", ["case_groups", "n_patients", "n_responders"]].tolist() == [2, 2, 2]
 
 
+def _with_cases(data: book.Data, cases: pd.DataFrame) -> book.Data:
+    import dataclasses
+
+    return dataclasses.replace(data, cases=cases.reset_index(drop=True))
+
+
 def test_report_without_response_counts_is_kept_but_not_pooled(data):
-    ssc = book.Chapter("SSc", data)
+    silent = data.cases.assign(n_responders=data.cases["n_responders"].mask(data.cases["disease"] == "SSc"))
+    ssc = book.Chapter("SSc", _with_cases(data, silent))
     assert ssc.reports["n_responders"].isna().all()
+    assert len(ssc.reports) == ssc.single_arm["source"].nunique() > 0
     assert ssc.pooled.k == 0
     assert book.describe_pooled(ssc.pooled).startswith("not estimable")
+    assert isinstance(ssc.forest_chart(), book.Note)
+
+
+def test_controlled_study_arms_are_never_pooled(data):
+    lv = data.cases[data.cases["disease"] == "LV"]
+    trial_source = lv["source"].iloc[0]
+    as_trial = data.cases.assign(
+        design=data.cases["design"].mask(data.cases["source"] == trial_source, "randomised_controlled_trial"),
+        comparator=data.cases["comparator"].mask(data.cases["source"] == trial_source, "placebo"),
+    )
+    ch = book.Chapter("LV", _with_cases(data, as_trial))
+    assert trial_source not in set(ch.reports["source"])
+    assert trial_source in set(ch.all_reports["source"])
+    assert ch.numbers()["controlled_reports"] == 1
+    assert "placebo" in ch.numbers()["controlled_summary"]
+    assert ch.pooled.n_events == int(ch.reports["n_responders"].sum())
 
 
 def test_pooled_estimate_is_the_glmm_of_the_reports(data):
@@ -43,8 +67,12 @@ def test_pooled_estimate_is_the_glmm_of_the_reports(data):
 
 
 def test_single_report_is_labelled_not_pooled(data):
-    text = book.Chapter("CLE", data).numbers()["pooled"]
-    assert text.endswith("from a single report (not pooled)")
+    cle = data.cases[data.cases["disease"] == "CLE"]
+    keep = cle.dropna(subset=["n_responders"])["source"].iloc[0]
+    one = data.cases[(data.cases["disease"] != "CLE") | (data.cases["source"] == keep)]
+    ch = book.Chapter("CLE", _with_cases(data, one))
+    assert ch.numbers()["pooled"].endswith("from a single report (not pooled)")
+    assert isinstance(ch.sensitivity_table(), book.Note)
 
 
 @pytest.mark.parametrize("disease", DISEASES)
@@ -73,7 +101,10 @@ def test_outcome_values_are_glued_under_their_id(data):
 
 def test_every_glue_name_used_by_a_page_is_defined(data):
     """A typo in a {glue:text} role would only show up as a build warning; catch it here with a clear name."""
+    from livingreview.living import Selection
+
     names = {f"review_{k}" for k in book.Review(data).numbers()}
+    names |= {f"selection_{k}" for k in Selection(data).numbers()}
     for disease in DISEASES:
         names |= {f"{disease.lower()}_{k}" for k in book.Chapter(disease, data).numbers()}
         names.add(f"{disease.lower()}_data_version")
@@ -169,3 +200,38 @@ def test_citation_comes_from_citation_cff_with_the_data_version(data):
     text = book.Review(data).numbers()["citation"]
     assert f"Data version {data.version}" in text
     assert "living review" in text
+
+
+def test_every_chapter_follows_the_one_template():
+    """The five disease chapters share their sections, in order: readers find the same thing in the same
+    place, and a change to the template reaches every chapter."""
+    headings = {}
+    for disease in DISEASES:
+        text = (ROOT / "book" / f"{disease.lower()}.md").read_text(encoding="utf-8")
+        headings[disease] = [line for line in text.splitlines() if line.startswith("## ")]
+    first = headings[DISEASES[0]]
+    assert len(first) >= 8
+    for disease, found in headings.items():
+        assert found == first, disease
+
+
+@pytest.mark.parametrize("disease", DISEASES)
+def test_every_chapter_display_renders(data, disease):
+    ch = book.Chapter(disease, data)
+    for name in (
+        "reports_table",
+        "trials_table",
+        "outcomes_table",
+        "sensitivity_table",
+        "subgroup_table",
+        "forest_chart",
+        "cumulative_chart",
+        "before_after_charts",
+        "regimen_table",
+        "response_table",
+        "safety_table",
+        "steroid_table",
+        "claims_table",
+        "references",
+    ):
+        assert getattr(ch, name)()._repr_html_(), name

@@ -779,6 +779,113 @@ def p_value_on_before(root):
     )
 
 
+# ------------------------------------------------------------------------------ search and selection
+
+
+def _first_included(root) -> tuple[Table, str]:
+    t = Table(root, "screening")
+    rid = next(r[0] for r in t.rows if r[t.header.index("stage")] == "3_eligibility" and r[3] == "include")
+    return t, rid
+
+
+def _screening_line(t: Table, rid: str, stage: str) -> int:
+    reader = csv.reader(io.StringIO(t.path.read_text(encoding="utf-8")))
+    end = 0
+    for rec in reader:
+        start, end = end + 1, reader.line_num
+        if rec and rec[0] == rid and rec[2] == stage:
+            return start
+    raise KeyError((rid, stage))
+
+
+@corruption
+def exclusion_without_reason(root):
+    t = Table(root, "screening")
+    i = next(
+        i
+        for i, r in enumerate(t.rows)
+        if r[2] == "3_eligibility" and r[3] == "exclude" and r[4] != "same_patients"
+    )
+    rid = t.rows[i][0]
+    t.rows[i][4] = ""
+    t.save()
+    return f"data/screening.csv:{_screening_line(t, rid, '3_eligibility')}:reason:", "needs a reason"
+
+
+@corruption
+def same_patients_without_link(root):
+    t = Table(root, "screening")
+    i = next(i for i, r in enumerate(t.rows) if r[4] == "same_patients")
+    rid = t.rows[i][0]
+    t.rows[i][t.header.index("linked_record")] = ""
+    t.save()
+    return f"data/screening.csv:{_screening_line(t, rid, t.rows[i][2])}:linked_record:", "needs linked_record"
+
+
+@corruption
+def included_without_role(root):
+    t, rid = _first_included(root)
+    t.rows[next(i for i, r in enumerate(t.rows) if r[0] == rid and r[2] == "3_eligibility")][
+        t.header.index("role")
+    ] = ""
+    t.save()
+    return f"data/screening.csv:{_screening_line(t, rid, '3_eligibility')}:role:", "needs a role"
+
+
+@corruption
+def unknown_reason_code(root):
+    t = Table(root, "screening")
+    i = next(i for i, r in enumerate(t.rows) if r[4])
+    rid, stage = t.rows[i][0], t.rows[i][2]
+    t.rows[i][4] = "boring"
+    t.save()
+    return f"data/screening.csv:{_screening_line(t, rid, stage)}:reason:", "is not one of wrong_disease"
+
+
+@corruption
+def search_count_mismatch(root):
+    t = Table(root, "searches")
+    key = t.rows[0][0]
+    t.set(key, "n_results", str(int(t.get(key, "n_results")) + 1)).save()
+    return f"data/searches.csv:{t.line(key)}:n_results:", "lists"
+
+
+@corruption
+def result_of_unknown_record(root):
+    t = Table(root, "search_results")
+    t.rows[0][t.header.index("record_id")] = "R9999"
+    t.save()
+    return "data/search_results.csv:2:record_id:", "is not a record_id in data/records.csv"
+
+
+@corruption
+def record_bib_key_missing_from_bib(root):
+    t = Table(root, "records")
+    key = t.first_key(record_id=t.rows[0][0])
+    t.set(key, "bib_key", "nobody2024").save()
+    return f"data/records.csv:{t.line(key)}:bib_key:", "not a key in references.bib"
+
+
+@corruption
+def case_source_not_an_included_record(root):
+    t = Table(root, "records")
+    key = next(r[0] for r in t.rows if r[t.header.index("bib_key")] == "singh2020")
+    t.set(key, "bib_key", "").save()
+    cases = Table(root, "cases")
+    cid = cases.first_key(source="singh2020")
+    return f"data/cases.csv:{cases.line(cid)}:source:", "is not a record included as primary"
+
+
+@corruption
+def retrieval_before_screening(root):
+    t = Table(root, "screening")
+    i = next(i for i, r in enumerate(t.rows) if r[2] == "1_title_abstract" and r[3] == "include")
+    rid = t.rows[i][0]
+    t.rows[i][3] = "exclude"
+    t.save()
+    return f"data/screening.csv:{_screening_line(t, rid, '2_retrieval')}:stage:", "was not included at title"
+
+
 # ----------------------------------------------------------------------------------------- the tests
 
 

@@ -226,7 +226,7 @@ NOT_CHECKABLE = {
 
 
 def _seed_claims(checked: pd.DataFrame) -> pd.DataFrame:
-    """Claims the seed documents themselves make (a report's own abstract, read later, is another document)."""
+    """Claims the seed documents make (a report's own abstract, read later, is another document)."""
     from_seed = checked["source"].isin(SEED_SOURCES) & ~checked.index.str.contains("-abstract-")
     return checked[from_seed]
 

@@ -689,6 +689,9 @@ def _write_bundle(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    from livingreview import bibstyle
+
+    bibstyle.register()  # before sphinxcontrib-bibtex looks up bibtex_default_style
     app.add_config_value("livingreview_assets", "", "html", types=[str])
     app.connect("config-inited", _config_inited, priority=900)
     app.connect("source-read", _source_read)
