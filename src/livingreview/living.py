@@ -84,24 +84,32 @@ class Selection:
 
     # --- protocol ----------------------------------------------------------------------------------------
 
-    def eligibility_table(self) -> tables.Table:
+    def eligibility(self) -> Html:
+        """The criteria every disease shares, once, then a table of what differs per disease."""
         p = self.protocol[self.protocol["section"] == "eligibility"]
-        frame = pd.DataFrame(
-            {
-                "Disease": p["disease"].map(DISEASE_NAMES),
-                "Criterion": p["topic"].map(TOPIC_LABELS).fillna(p["topic"]),
-                "What the protocol says": p["text"],
-            }
+        shared, differing = [], []
+        for topic, group in p.groupby("topic", sort=False):
+            (shared if group["text"].nunique() == 1 and len(group) == len(DISEASES) else differing).append(
+                topic
+            )
+        items = "".join(
+            f"<li><strong>{html.escape(TOPIC_LABELS.get(t, t))}.</strong> "
+            f"{html.escape(p.loc[p['topic'] == t, 'text'].iloc[0])}</li>"
+            for t in shared
         )
-        order = {d: i for i, d in enumerate(DISEASE_NAMES.values())}
-        topics = list(TOPIC_LABELS.values())
-        frame = frame.assign(
-            _d=frame["Disease"].map(order), _t=frame["Criterion"].map({t: i for i, t in enumerate(topics)})
+        order = list(TOPIC_LABELS)
+        shared.sort(key=order.index)
+        differing.sort(key=order.index)
+        wide = p[p["topic"].isin(differing)].pivot(index="disease", columns="topic", values="text")
+        wide = wide.reindex([d for d in DISEASES if d in wide.index])[differing]
+        frame = wide.rename(columns=TOPIC_LABELS).reset_index()
+        frame["disease"] = frame["disease"].map(DISEASE_NAMES)
+        table = tables.show(
+            frame.rename(columns={"disease": "Disease"}),
+            caption="Eligibility criteria that differ by disease (data/protocol.csv)",
+            sortable=False,
         )
-        frame = frame.sort_values(["_d", "_t"], kind="stable").drop(columns=["_d", "_t"])
-        return tables.show(
-            frame, caption="Eligibility criteria by disease (data/protocol.csv)", sortable=False
-        )
+        return Html(f'<ul class="lr-plan">{items}</ul>{table._repr_html_()}', repr(table))
 
     def sources_table(self) -> tables.Table:
         p = self.protocol[self.protocol["section"] == "source"]
