@@ -197,7 +197,7 @@ def _xss_row(fields: list[str], rows: list[dict[str, str]], avoid: str) -> dict[
     )
     seq = 1 + max(int(r["case_id"].rsplit("-", 1)[1]) for r in rows if r["source"] == template["source"])
     row = {k: "" for k in fields}
-    for key in ("disease", "source", "via", "locator", "design", "country", "year"):
+    for key in ("disease", "source", "via", "locator", "extraction_level", "design", "country", "year"):
         row[key] = template[key]
     row.update(
         case_id=f"{template['case_id'].rsplit('-', 1)[0]}-{seq:02d}",

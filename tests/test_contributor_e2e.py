@@ -197,25 +197,34 @@ def _set_citation(repo, version):
 
 
 def test_no_data_change_needs_no_bump_and_a_bump_alone_is_an_error(repo, capsys):
+    v = _versions(repo)
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
     assert code == 0 and "no data change" in out
-    _set_version(repo, "1.0.1")
+    _set_version(repo, v["patch"])
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
-    assert code == 1 and "revert the version to 1.0.0" in out
+    assert code == 1 and f"revert the version to {v['base']}" in out
 
 
 def test_correction_needs_a_patch_and_schema_change_a_major(repo, capsys):
+    from livingreview.data import load_cases
+
+    v = _versions(repo)
+    row = load_cases(repo).dropna(subset=["country"]).iloc[0]
     path = repo / "data" / "cases.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("India", "Nepal", 1), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    i = next(i for i, line in enumerate(lines) if line.startswith(row["case_id"] + ","))
+    lines[i] = lines[i].replace(f",{row['country']},", ",Atlantis,", 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
     code, out, _ = cli(repo, "diff", "main", capsys=capsys)
-    assert "| `CLE-singh2020-01` | `country` | `India` → `Nepal` |" in out
-    _set_version(repo, "1.1.0")
+    assert f"| `{row['case_id']}` | `country` | `{row['country']}` → `Atlantis` |" in out
+    _set_version(repo, v["minor"])
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
-    assert code == 1 and "is a minor bump" in out and "needs exactly 1.0.1" in out
+    assert code == 1 and "is a minor bump" in out and f"needs exactly {v['patch']}" in out
     desc = repo / "data" / "datapackage.json"
     desc.write_text(desc.read_text(encoding="utf-8").replace('"maxLength": 60', '"maxLength": 80', 1))
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
-    assert code == 1 and "needs exactly 2.0.0" in out and "schema changed" in out
+    major = f"{int(v['base'].split('.')[0]) + 1}.0.0"
+    assert code == 1 and f"needs exactly {major}" in out and "schema changed" in out
 
 
 BAD_FLAGS = {

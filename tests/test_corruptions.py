@@ -220,11 +220,13 @@ def huge_field_within_csv_limit(root):
 @corruption
 def non_minimal_quoting(root):
     t = Table(root, "cases")
-    key = t.first_key(country="India")
+    country = t.header.index("country")
+    key = next(r[0] for r in t.rows if r[country] and "," not in r[country])
+    value = t.get(key, "country")
     line = t.line(key)
     p = root / "data/cases.csv"
     lines = p.read_text(encoding="utf-8").split("\n")
-    lines[line - 1] = lines[line - 1].replace(",India,", ',"India",')
+    lines[line - 1] = lines[line - 1].replace(f",{value},", f',"{value}",', 1)
     p.write_text("\n".join(lines), encoding="utf-8")
     return f"data/cases.csv:{line}::", "minimally quoted"
 

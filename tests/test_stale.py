@@ -57,7 +57,8 @@ def test_changed_count_appears_and_old_one_is_gone(mutated_book):
 
 
 #: pages that show LV rows: the chapter, the methods (LV numbers), the landing page and the synthesis
-LV_PAGES = {"book/lv", "book/methods", "book/index", "book/synthesis"}
+# the LV chapter, and the pages that read the whole ledger or every disease
+LV_PAGES = {"book/lv", "book/methods", "book/index", "book/synthesis", "book/whats-new"}
 
 
 def test_lv_change_reexecutes_pages_showing_lv_and_no_other(mutated_book):

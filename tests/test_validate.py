@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -197,7 +198,10 @@ def test_fast_path_agrees_with_exact_path(tmp_path, mutation):
     text = (ROOT / "data/cases.csv").read_text(encoding="utf-8")
     lines = text.split("\n")
     if mutation == "multiline":
-        lines[3] = lines[3].replace(",India,", ',"In\ndia",')
+        quoted = next(i for i, line in enumerate(lines[1:], 1) if ',"' in line)
+        before = lines[quoted]
+        lines[quoted] = re.sub(r',"([^"]{2})', ',"\\1\n', lines[quoted], count=1)
+        assert lines[quoted] != before
         lines[5] = lines[5][:-1] + '"note\nwith a break"' if lines[5].endswith(",") else lines[5]
     elif mutation == "ragged":
         lines[4] += ",x"

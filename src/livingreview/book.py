@@ -557,8 +557,10 @@ class Chapter:
     def regimen_chart(self):
         return charts.regimens(self.data.cases, self.disease)
 
-    def accumulation_chart(self):
-        return charts.accumulation(self.data.cases)
+    def timeline_chart(self):
+        """Patients and reports of this disease by publication year (its own rows only, so a change to
+        another disease leaves the chapter untouched)."""
+        return charts.accumulation(self.cases)
 
     def before_after_chart(self, source: str):
         return charts.before_after(self.data.outcomes, source)
