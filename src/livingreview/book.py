@@ -377,7 +377,7 @@ class Chapter:
         )
         return tables.show(
             frame,
-            caption=f"Reports of {self.name.lower()} treated with IVIG",
+            caption=f"Reports of {self.name[0].lower() + self.name[1:]} treated with IVIG",
             link_column="Report",
             link_text=citations.label,
         )
