@@ -28,7 +28,8 @@ lint: $(STAMP)
 # livingreview.sphinx_ext re-reads (and so re-executes) a page only when the content of what it shows changed:
 # the rows of its diseases, the schema, references.bib, the package code, or the version for pages that show it.
 BOOK_INPUTS := _config.yml _toc.yml references.bib requirements.txt CONTRIBUTING.md CITATION.cff \
-               $(sort $(wildcard book/*.md book/*.ipynb book/_static/* data/* src/livingreview/*.py))
+               $(sort $(wildcard book/*.md book/*.ipynb book/_static/* data/*) \
+                 $(shell find src/livingreview -name '*.py' -not -path '*/__pycache__/*'))
 BOOK_LIST   := _build/.book-inputs
 BOOK_STAMP  := _build/html/.book-stamp
 # Warnings (missing references with -n, stderr of cells) and cell errors fail the build. The checkout's own

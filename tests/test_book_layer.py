@@ -235,3 +235,15 @@ def test_every_chapter_display_renders(data, disease):
         "references",
     ):
         assert getattr(ch, name)()._repr_html_(), name
+
+
+def test_reference_lists_decode_every_latex_command():
+    """Chapter reference lists and table labels come from the same decoder as the bibliography page (pybtex's
+    latexcodec): no LaTeX command or brace may survive, e.g. a cedilla written as {\\c{S}}."""
+    from livingreview import citations
+
+    refs = citations.references(ROOT)
+    assert any("\\" in ref.fields.get("author", "") for ref in refs.values())  # the bib does use LaTeX
+    for key in refs:
+        text = citations.format_text(key, ROOT) + citations.label(key, ROOT)
+        assert "\\" not in text and "{" not in text and "}" not in text, (key, text)

@@ -237,6 +237,12 @@ def test_fingerprint_version_schema_code_bib(repo):
     for change in (
         lambda: _append(repo / "src" / "livingreview" / "stats.py", "\n# comment\n"),
         lambda: (repo / "src" / "livingreview" / "new_module.py").write_text("X = 1\n"),
+        # a module in a subpackage counts as much as one at the top
+        lambda: (
+            (repo / "src" / "livingreview" / "layer").mkdir()
+            or (repo / "src" / "livingreview" / "layer" / "__init__.py").write_text("")
+        ),
+        lambda: (repo / "src" / "livingreview" / "layer" / "__init__.py").write_text("Y = 2\n"),
         lambda: _append(repo / "references.bib", "\n"),
         lambda: (repo / "data" / "extra.txt").write_text("new file\n"),
     ):

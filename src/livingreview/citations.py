@@ -14,6 +14,7 @@ modification time.
 
 from __future__ import annotations
 
+import codecs
 import html
 import re
 import urllib.parse
@@ -22,15 +23,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from latexcodec import codec as latex_codec
+
 from livingreview.data import BIBFILE, find_root
+
+latex_codec.register()  # the "ulatex" codec: LaTeX to Unicode
 
 BIBLIOGRAPHY_PAGE = "bibliography.html"
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-_LATEX = {
-    r"\"o": "ö", r"\"a": "ä", r"\"u": "ü", r"\"O": "Ö", r"\"A": "Ä", r"\"U": "Ü",
-    r"\'e": "é", r"\'a": "á", r"\'i": "í", r"\'o": "ó", r"\'u": "ú", r"\`e": "è", r"\`a": "à",
-    r"\~n": "ñ", r"\c c": "ç", r"\c{c}": "ç", r"\ss": "ß", r"\&": "&", "--": "–",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,10 @@ class Reference:
 
 
 def clean(value: object) -> str:
-    """BibTeX field text without braces and with the few LaTeX accents the bib uses decoded."""
+    """BibTeX field text as plain Unicode: LaTeX accents and symbols decoded by latexcodec (the decoder of
+    pybtex, which renders the bibliography page), braces dropped."""
     text = "" if value is None else str(value)
-    for latex, char in _LATEX.items():
-        text = text.replace("{" + latex + "}", char).replace(latex, char)
+    text = codecs.decode(text, "ulatex")
     text = text.replace("{", "").replace("}", "")
     return re.sub(r"\s+", " ", text).strip()
 

@@ -59,7 +59,8 @@ What it does, at build time, so nothing is typed by hand:
 
   *Fingerprint of a page* = SHA-256 of
 
-  - every ``src/livingreview/*.py`` (names and contents): a code change re-executes every data page;
+  - every ``src/livingreview/**/*.py`` (paths and contents, subpackages included): a code change
+    re-executes every data page;
   - ``data/datapackage.json`` without ``version`` and ``created`` (the schema: resources, fields, ...),
     ``references.bib`` (whole) and every other file in ``data/`` except the three tables and
     ``CHANGELOG.md`` (a new file there re-reads every data page);
@@ -380,10 +381,12 @@ class Snapshot:
     def __init__(self, root: Path):
         self.root = root
         data_dir = root / DATA_DIR
-        code = sorted((root / "src" / "livingreview").glob("*.py"))
+        package_dir = root / "src" / "livingreview"
+        # every module, subpackages included: code moved into a subpackage must still re-execute the pages
+        code = sorted(package_dir.rglob("*.py"))
         parts: list[bytes | str] = ["code"]
         for path in code:
-            parts += [path.name, path.read_bytes()]
+            parts += [path.relative_to(package_dir).as_posix(), path.read_bytes()]
         descriptor = data_dir / DESCRIPTOR
         raw = descriptor.read_bytes() if descriptor.is_file() else b""
         try:
