@@ -276,9 +276,15 @@ BAD_BIB = {
         "must end with the year 2024",
     ),
     "manual record incomplete": (["--bib-key", "mustermann2024", "--bib-title", "T"], "needs --bib-authors"),
-    "existing key": (
-        ["--bib-key", "kofler2021", *flags({k: v for k, v in BIB.items() if k != "bib-key"})],
-        "must end with the year",
+    "existing key": (  # a key already in references.bib, with a matching year so no other rule fires
+        [
+            "--bib-key",
+            "kofler2021",
+            *flags({k: v for k, v in BIB.items() if k not in ("bib-key", "bib-year")}),
+            "--bib-year",
+            "2021",
+        ],
+        "is already a key",
     ),
     "missing bibtex file": (["--bibtex-file", "/nonexistent/x.bib"], "--bibtex-file"),
     "two ways at once": (["--bibtex", "@article{x2020,}", "--bib-key", "x2020"], "one way"),

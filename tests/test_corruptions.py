@@ -914,7 +914,16 @@ def test_corruption_is_reported(name, tmp_path, capsys):
     assert matching, f"expected {location} in:\n{output}"
     assert any(fragment in line for line in matching), f"expected {fragment!r} at {location} in:\n{output}"
     assert hashes(root) == before, "validate modified a file"
-    # fmt never damages data: it either refuses (files untouched) or rewrites to something validate can read
     code, fmt_output = run_cli(["--root", str(root), "fmt", "--check"], capsys)
     assert code in (0, 1) and "Traceback" not in fmt_output and "internal error" not in fmt_output
     assert hashes(root) == before, "fmt --check modified a file"
+    # fmt itself never damages data: it refuses (files untouched) or writes a canonical form that a second
+    # fmt leaves alone and in which validate finds nothing left for fmt to fix
+    code, fmt_output = run_cli(["--root", str(root), "fmt"], capsys)
+    assert code in (0, 1) and "Traceback" not in fmt_output and "internal error" not in fmt_output
+    if code == 1:
+        assert hashes(root) == before, "a refusing fmt modified a file"
+    else:
+        assert run_cli(["--root", str(root), "fmt", "--check"], capsys)[0] == 0
+        _, after = run_cli(["--root", str(root), "validate"], capsys)
+        assert "livingreview fmt" not in after, after

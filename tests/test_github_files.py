@@ -27,8 +27,8 @@ def _load(path: Path) -> dict:
 
 
 def _schema_check(schema: str, *paths: Path) -> None:
-    if not CHECK_JSONSCHEMA.exists():
-        pytest.skip("check-jsonschema is not installed in this environment")
+    # a pinned requirement: installed by `make`, so a missing binary is a broken environment, never a skip
+    assert CHECK_JSONSCHEMA.exists(), f"{CHECK_JSONSCHEMA} is missing; run `make test` (it installs it)"
     proc = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", schema, *map(str, paths)], capture_output=True, text=True
     )

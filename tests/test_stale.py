@@ -52,8 +52,8 @@ def test_changed_count_appears_and_old_one_is_gone(mutated_book):
     total_after = re.search(r"regimen\(s\) from \d+ report\(s\), (\d+) patient", after)
     added = mutated_book.xss_case  # the second change: one more case group (with a regimen) of 1 patient
     extra = int(added["n_patients"]) if added["disease"] == change["disease"] else 0
-    if total_before:
-        assert total_after and int(total_after.group(1)) == int(total_before.group(1)) + 1 + extra
+    assert total_before and total_after, "the regimen chart's description states its patients"
+    assert int(total_after.group(1)) == int(total_before.group(1)) + 1 + extra
 
 
 #: pages that show LV rows: the chapter, the methods (LV numbers), the landing page and the synthesis
