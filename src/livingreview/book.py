@@ -821,6 +821,7 @@ class Review:
                 {
                     "Disease": ch.name,
                     "Reports": n["reports"],
+                    "Designs": n["design_mix"],
                     "Patients": n["patients"],
                     "Patients with a response outcome": n["evaluable"],
                     "Responders": n["responders"] if n["evaluable"] else pd.NA,
