@@ -29,7 +29,7 @@ __all__ = [
 #: Every entry needs these fields ...
 REQUIRED_FIELDS = ("author", "title", "year")
 #: An entry may lack authors or year only when its note says the page read did not show them.
-NOT_SHOWN = {"author": "authors not shown", "year": "year not shown"}
+NOT_SHOWN = {"author": "authors not shown", "year": "year not shown", "journal": "journal not shown"}
 #: ... and at least one of these.
 VENUE_FIELDS = ("journal", "booktitle", "publisher")
 
@@ -191,7 +191,7 @@ def bib_problems(bib: BibFile) -> list[Problem]:
             if not plain(entry.fields.get(name, "")):
                 hint = f" (or a note saying '{NOT_SHOWN[name]}')" if name in NOT_SHOWN else ""
                 out.append(Problem(bib.path, entry.line, name, f"entry '{entry.key}' has no {name}{hint}"))
-        venue_not_shown = "journal not shown" in plain(entry.fields.get("note", "")).lower()
+        venue_not_shown = NOT_SHOWN["journal"] in plain(entry.fields.get("note", "")).lower()
         if not venue_not_shown and not any(plain(entry.fields.get(name, "")) for name in VENUE_FIELDS):
             out.append(
                 Problem(
@@ -199,7 +199,7 @@ def bib_problems(bib: BibFile) -> list[Problem]:
                     entry.line,
                     "journal",
                     f"entry '{entry.key}' has no journal (or booktitle or publisher, or a note saying "
-                    "'journal not shown')",
+                    f"'{NOT_SHOWN['journal']}')",
                 )
             )
         if plain(entry.fields.get("year", "")) and entry.year is None:

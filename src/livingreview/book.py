@@ -317,6 +317,7 @@ class Chapter:
                 "are shown arm by arm below and are never pooled with the uncontrolled reports."
             )
         unknown_year = int(all_reports["year"].isna().sum())
+        first, last = n["first_year"], n["last_year"]
         return {
             "design_mix": Text(_series({DESIGN_LABELS[k]: v for k, v in designs.items()})),
             "reports_full_text": int(levels.get("full_text", 0)),
@@ -327,10 +328,8 @@ class Chapter:
             "response_summary": Text(response),
             "controlled_summary": Text(trials),
             "year_span": Text(
-                f"{n['first_year']}–{n['last_year']}" if n["first_year"] is not None else "years not shown"
-            )
-            if n["first_year"] != n["last_year"]
-            else Text(str(n["first_year"])),
+                "years not shown" if first is None else str(first) if first == last else f"{first}–{last}"
+            ),
             "year_unknown_reports": unknown_year,
         }
 

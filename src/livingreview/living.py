@@ -14,7 +14,7 @@ from functools import cached_property
 import pandas as pd
 
 from livingreview import prisma, tables
-from livingreview.book import Data, Text, describe_pooled, pooled_response
+from livingreview.book import CONTROLLED, Data, Text, describe_pooled, pooled_response
 from livingreview.data import DISEASE_NAMES, DISEASES, load_table
 from livingreview.summary import report_table
 
@@ -208,8 +208,6 @@ class Selection:
     def evidence_by_round(self) -> pd.DataFrame:
         """Per disease, the evidence included up to each round: reports, patients and the pooled response
         of the uncontrolled reports (the values as they are now, corrections included)."""
-        from livingreview.book import CONTROLLED
-
         inc = self.included()
         first_round = inc.groupby("bib_key")["round"].min()
         cases = self.data.cases.assign(round=lambda f: f["source"].map(first_round))

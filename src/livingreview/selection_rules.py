@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from livingreview.bib import BibFile
 from livingreview.canonical import Problem
 
 RETRIEVAL_DECISIONS = {"retrieved", "not_retrieved"}
@@ -18,12 +17,15 @@ STAGE_TA, STAGE_RETRIEVAL, STAGE_ELIGIBILITY = "1_title_abstract", "2_retrieval"
 
 
 def _frame(table) -> pd.DataFrame:
+    """The table's stripped strings, with numeric columns as the values the column checks parsed."""
     frame = pd.DataFrame({name: table.s(name) for name in table.strings})
+    for name in table.numbers:
+        frame[name] = table.x(name)
     frame["_line"] = table.lines
     return frame
 
 
-def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None:
+def check_selection(tables: dict, problems: list[Problem]) -> None:
     needed = ("protocol", "searches", "search_results", "records", "screening")
     if not all(name in tables for name in needed):
         return
@@ -46,7 +48,7 @@ def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None
             )
     counts = results.groupby("search_id").size() if not results.empty else pd.Series(dtype=int)
     for _, row in searches.iterrows():
-        given = pd.to_numeric(row.get("n_results"), errors="coerce")
+        given = row.get("n_results")
         listed = int(counts.get(row["search_id"], 0))
         if pd.notna(given) and int(given) != listed:
             flag(
@@ -58,7 +60,7 @@ def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None
             )
 
     # records ------------------------------------------------------------------------------------------
-    rounds = dict(zip(records["record_id"], pd.to_numeric(records["round"], errors="coerce"), strict=True))
+    rounds = dict(zip(records["record_id"], records["round"], strict=True))
     kind = dict(zip(records["record_id"], records["identified_by"], strict=True))
     bib_of = dict(zip(records["record_id"], records["bib_key"], strict=True))
     seen_keys: dict[str, int] = {}
@@ -66,8 +68,6 @@ def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None
         key = row["bib_key"]
         if not key:
             continue
-        if not bib.errors and key not in bib.keys:
-            flag("records", row, "bib_key", f"{key!r} is not a key in references.bib")
         if key in seen_keys:
             flag(
                 "records",
@@ -86,10 +86,7 @@ def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None
                 f"{row['identified_through']!r} is not a source item of {t['protocol'].path}",
             )
     first_search_round = (
-        results.merge(searches[["search_id", "round"]], on="search_id")
-        .assign(round=lambda f: pd.to_numeric(f["round"], errors="coerce"))
-        .groupby("record_id")["round"]
-        .min()
+        results.merge(searches[["search_id", "round"]], on="search_id").groupby("record_id")["round"].min()
         if not results.empty
         else pd.Series(dtype=float)
     )
@@ -118,7 +115,7 @@ def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None
         (r, int(n), s): d
         for r, n, s, d in zip(
             screening["record_id"],
-            pd.to_numeric(screening["round"], errors="coerce").fillna(-1),
+            screening["round"].fillna(-1),
             screening["stage"],
             screening["decision"],
             strict=True,
@@ -126,7 +123,7 @@ def check_selection(tables: dict, bib: BibFile, problems: list[Problem]) -> None
     }
     for _, row in screening.iterrows():
         rid, stage, decision = row["record_id"], row["stage"], row["decision"]
-        rnd = pd.to_numeric(row["round"], errors="coerce")
+        rnd = row["round"]
         reason, role, linked = row["reason"], row["role"], row["linked_record"]
         if rid not in rounds or pd.isna(rnd):
             continue

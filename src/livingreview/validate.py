@@ -519,7 +519,7 @@ def _check_references(tables: dict[str, CheckedTable], bib: BibFile, problems: l
         return  # the .bib file itself is reported; do not repeat it on every row
     keys = np.array(sorted(bib.keys), dtype=object)
     for table in tables.values():
-        for col in ("source", "via"):
+        for col in ("source", "via", "bib_key"):
             if col not in table.strings:
                 continue
             vals = table.s(col)
@@ -855,7 +855,7 @@ def check_package(root: str | Path) -> tuple[list[Problem], dict | None, dict[st
             _check_cases(tables["cases"], bib, problems)
         if "outcomes" in tables:
             _check_outcomes(tables["outcomes"], tables.get("cases"), problems)
-        check_selection(tables, bib, problems)
+        check_selection(tables, problems)
         if not problems and "screening" in tables:
             from livingreview.prisma import flow_problems
 
