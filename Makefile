@@ -25,7 +25,7 @@ lint: $(STAMP)
 # --- book (Jupyter Book 1) ---------------------------------------------------------------------------------
 # `make book` validates the data, then builds _build/html unless no input changed since the last successful
 # build (stamp), so a no-change `make book` does not even start jupyter-book. Inside jupyter-book,
-# livingreview.sphinx_ext re-reads (and so re-executes) a page only when the content of what it shows changed:
+# livingreview.book.sphinx re-reads (and so re-executes) a page only when the content of what it shows changed:
 # the rows of its diseases, the schema, references.bib, the package code, or the version for pages that show it.
 BOOK_INPUTS := _config.yml _toc.yml references.bib requirements.txt CONTRIBUTING.md CITATION.cff \
                $(sort $(wildcard book/*.md book/*.ipynb book/_static/* data/*) \

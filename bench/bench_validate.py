@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview.bib import load_bib
-from livingreview.canonical import to_csv_text
-from livingreview.validate import validate_tree
+from livingreview.datapkg.bibfile import load_bib
+from livingreview.datapkg.csvfile import to_csv_text
+from livingreview.datapkg.validate import validate_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 100_000

@@ -124,7 +124,7 @@ def data_pages(root: Path = ROOT) -> set[str]:
     """Pages that use the data, by the rule of livingreview.sphinx_ext."""
     sys.path.insert(0, str(root / "src"))
     try:
-        from livingreview.sphinx_ext import uses_data
+        from livingreview.book.sphinx import uses_data
     finally:
         sys.path.pop(0)
     return {d for d in toc_pages(root) if uses_data(page_source(root, d).read_text(encoding="utf-8"))}

@@ -1,4 +1,4 @@
-"""The chapter layer (livingreview.book): what each page computes from data/."""
+"""The chapter layer (livingreview.book.chapter): what each page computes from data/."""
 
 import json
 import re
@@ -7,8 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from livingreview import book, regimens, stats
-from livingreview.data import DISEASES, load_package
+from livingreview.book import chapter as book
+from livingreview.evidence import regimens
+from livingreview import stats
+from livingreview.datapkg.frames import DISEASES, load_package
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,7 +103,7 @@ def test_outcome_values_are_glued_under_their_id(data):
 
 def test_every_glue_name_used_by_a_page_is_defined(data):
     """A typo in a {glue:text} role would only show up as a build warning; catch it here with a clear name."""
-    from livingreview.living import Selection
+    from livingreview.book.selection import Selection
 
     names = {f"review_{k}" for k in book.Review(data).numbers()}
     names |= {f"selection_{k}" for k in Selection(data).numbers()}
@@ -240,7 +242,7 @@ def test_every_chapter_display_renders(data, disease):
 def test_reference_lists_decode_every_latex_command():
     """Chapter reference lists and table labels come from the same decoder as the bibliography page (pybtex's
     latexcodec): no LaTeX command or brace may survive, e.g. a cedilla written as {\\c{S}}."""
-    from livingreview import citations
+    from livingreview.render import citations
 
     refs = citations.references(ROOT)
     assert any("\\" in ref.fields.get("author", "") for ref in refs.values())  # the bib does use LaTeX

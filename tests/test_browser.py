@@ -44,7 +44,7 @@ def test_sortable_table_sorts_numerically(chromium, serve, tmp_path):
     import pandas as pd
 
     from conftest import ROOT
-    from livingreview import tables
+    from livingreview.render import tables
 
     frame = pd.DataFrame({"n": pd.array([10, None, 9, 100], dtype="Int64"), "s": ["b", "a", None, "c"]})
     static = ROOT / "book" / "_static"

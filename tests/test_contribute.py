@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview import contribute
+from livingreview.cli import add as contribute
 from livingreview.cli import build_parser
 from livingreview.errors import UserError
 
@@ -80,7 +80,7 @@ def test_issue_form_command(capsys):
 
 @pytest.fixture
 def repo(tmp_path):
-    from livingreview.release import export_tree
+    from livingreview.cli.check_release import export_tree
 
     export_tree(ROOT, "HEAD", tmp_path)
     return tmp_path

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from livingreview.cli import main
-from livingreview.release import export_tree
+from livingreview.cli.check_release import export_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 WATCHED = (
@@ -106,7 +106,7 @@ def repo(tmp_path):
 
 def _versions(repo) -> dict[str, str]:
     """The base version and its bumps, from the repository's own datapackage.json (never today's number)."""
-    from livingreview.data import load_package
+    from livingreview.datapkg.frames import load_package
 
     major, minor, patch = (int(x) for x in load_package(repo)["version"].split("."))
     return {
@@ -118,7 +118,7 @@ def _versions(repo) -> dict[str, str]:
 
 
 def test_flags_add_diff_bump_release(repo, capsys):
-    from livingreview.data import load_cases
+    from livingreview.datapkg.frames import load_cases
 
     before = snapshot(repo)
     v = _versions(repo)
@@ -206,7 +206,7 @@ def test_no_data_change_needs_no_bump_and_a_bump_alone_is_an_error(repo, capsys)
 
 
 def test_correction_needs_a_patch_and_schema_change_a_major(repo, capsys):
-    from livingreview.data import load_cases
+    from livingreview.datapkg.frames import load_cases
 
     v = _versions(repo)
     row = load_cases(repo).dropna(subset=["country"]).iloc[0]
@@ -325,7 +325,7 @@ def test_no_tty_no_hang(repo):
 
 
 def test_duplicate_row_except_case_id_is_refused(repo, capsys):
-    from livingreview.release import table_rows
+    from livingreview.cli.check_release import table_rows
 
     row = table_rows(repo / "data" / "cases.csv", "data/cases.csv")[0]
     before = snapshot(repo)
@@ -379,7 +379,7 @@ def scripted(answers):
 
 def _existing_lv(repo) -> tuple[str, str, str]:
     """An LV report already in the data: its key, one of its case ids, and the id a new group would get."""
-    from livingreview.data import load_cases
+    from livingreview.datapkg.frames import load_cases
 
     lv = load_cases(repo).query("disease == 'LV' and design != 'case_report'")  # one more patient fits
     source = lv["source"].iloc[0]
@@ -390,7 +390,7 @@ def _existing_lv(repo) -> tuple[str, str, str]:
 def test_interactive_bad_answers_are_asked_again(repo):
     import io
 
-    from livingreview.contribute import Adder
+    from livingreview.cli.add import Adder
 
     # one bad answer before each good one for the fields the contributor fills in; empty = unknown otherwise
     answers = {
@@ -445,7 +445,7 @@ def test_interactive_bad_answers_are_asked_again(repo):
 def test_interactive_eof_and_no_writes(repo):
     import io
 
-    from livingreview.contribute import Adder
+    from livingreview.cli.add import Adder
     from livingreview.errors import UserError
 
     source, _, _ = _existing_lv(repo)
@@ -491,7 +491,7 @@ def _expect(fd, needle, buffer, timeout=30.0):
 
 @pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")
 def test_interactive_in_a_real_terminal(repo):
-    from livingreview.contribute import Adder
+    from livingreview.cli.add import Adder
 
     order = Adder(repo).prompt_order()
     source, _, new_id = _existing_lv(repo)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from livingreview import cli
-from livingreview.canonical import to_csv_text
+from livingreview.datapkg.csvfile import to_csv_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from livingreview import diffreport
+from livingreview.cli import diff as diffreport
 from livingreview.cli import main
-from livingreview.release import export_tree
+from livingreview.cli.check_release import export_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import XSS_IMG, XSS_SCRIPT, all_pages, visit
-from livingreview import charts, citations, tables
+from livingreview.render import charts, citations, tables
 
 PAYLOADS = [XSS_SCRIPT, XSS_IMG, "</script><script>alert(1)</script>", "<!--", "a & b", "line\u2028sep"]
 

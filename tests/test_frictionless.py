@@ -11,8 +11,8 @@ from pathlib import Path
 import frictionless
 import pytest
 
-from livingreview.canonical import to_csv_text
-from livingreview.validate import validate_tree
+from livingreview.datapkg.csvfile import to_csv_text
+from livingreview.datapkg.validate import validate_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 

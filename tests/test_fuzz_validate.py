@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livingreview.canonical import Problem
-from livingreview.validate import validate_tree
+from livingreview.datapkg.csvfile import Problem
+from livingreview.datapkg.validate import validate_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = (ROOT / "data/cases.csv").read_text(encoding="utf-8")

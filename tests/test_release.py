@@ -1,4 +1,4 @@
-"""The versioning rule (livingreview.release), on trees built in temporary directories."""
+"""The versioning rule (livingreview.cli.check_release), on trees built in temporary directories."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview import release
+from livingreview.cli import check_release as release
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,8 +1,8 @@
-"""Content-fingerprint scoping of re-execution (livingreview.sphinx_ext): which pages a change re-executes.
+"""Content-fingerprint scoping of re-execution (livingreview.book.sphinx): which pages a change re-executes.
 
 Fast unit tests (no build): the scope inferred from page sources, the front matter override, the fingerprint
 (what changes it and what does not), and the soundness of the scopes against the code of
-``livingreview.book``: every output of a chapter is unchanged when only data outside its scope changes.
+``livingreview.book.chapter``: every output of a chapter is unchanged when only data outside its scope changes.
 
 Book tests (``book`` marker): one copy of the repository, built cold once (module fixture), then changed and
 rebuilt step by step; each step checks which pages were re-read/executed and that the new values appear:
@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, copy_repo, executed_docs, make_book, reread_docs, toc_pages
-from livingreview.data import DISEASES
-from livingreview.sphinx_ext import ALL, Scope, Snapshot, infer_scope, uses_data
+from livingreview.datapkg.frames import DISEASES
+from livingreview.book.sphinx import ALL, Scope, Snapshot, infer_scope, uses_data
 
 FRONT = (
     "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
@@ -53,7 +53,7 @@ def test_book_pages_scopes():
         scope = scopes[disease.lower()]
         assert scope.diseases == {disease} and not scope.version, (disease, scope)
     assert not any(scopes[d.lower()].accumulation for d in DISEASES)  # each plots its own disease only
-    # the selection pages read the whole ledger (livingreview.living is not a scoped import)
+    # the selection pages read the whole ledger (livingreview.book.selection is not a scoped import)
     for name in ("index", "synthesis", "methods", "whats-new"):
         assert scopes[name].everything and scopes[name].version, name
     for name in ("bibliography", "contributing", "status", "_disclaimer"):
@@ -63,31 +63,31 @@ def test_book_pages_scopes():
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ('from livingreview.book import Chapter\nch = Chapter("SjS")', Scope(frozenset({"SjS"}))),
+        ('from livingreview.book.chapter import Chapter\nch = Chapter("SjS")', Scope(frozenset({"SjS"}))),
         (
-            "from livingreview.book import Chapter\nChapter('LV').glue()\nChapter('CLE', data=None)",
+            "from livingreview.book.chapter import Chapter\nChapter('LV').glue()\nChapter('CLE', data=None)",
             Scope(frozenset({"LV", "CLE"})),
         ),
-        ("from livingreview.book import Review\nReview().glue()", ALL),
+        ("from livingreview.book.chapter import Review\nReview().glue()", ALL),
         (
-            'from livingreview.book import Chapter\nch = Chapter("SSc")\nch.before_after_chart("k2020")',
+            'from livingreview.book.chapter import Chapter\nch = Chapter("SSc")\nch.before_after_chart("k2020")',
             Scope(frozenset({"SSc"}), sources=frozenset({"k2020"})),
         ),
         (
-            'from livingreview.book import Chapter\nch = Chapter("LV")\nch.accumulation_chart()',
+            'from livingreview.book.chapter import Chapter\nch = Chapter("LV")\nch.accumulation_chart()',
             Scope(frozenset({"LV"}), accumulation=True),
         ),
         # what the rules cannot see through: everything
-        ("from livingreview.book import Chapter\nfor d in ['LV']:\n    Chapter(d)", ALL),
-        ('from livingreview.book import Chapter\nChapter("XX")', ALL),
-        ('from livingreview.book import Chapter\nch = Chapter("LV")\nch.data.cases', ALL),
-        ('from livingreview.book import Chapter, Data\nChapter("LV")', ALL),
-        ('from livingreview.data import load_cases\nload_cases(".")', ALL),
+        ("from livingreview.book.chapter import Chapter\nfor d in ['LV']:\n    Chapter(d)", ALL),
+        ('from livingreview.book.chapter import Chapter\nChapter("XX")', ALL),
+        ('from livingreview.book.chapter import Chapter\nch = Chapter("LV")\nch.data.cases', ALL),
+        ('from livingreview.book.chapter import Chapter, Data\nChapter("LV")', ALL),
+        ('from livingreview.datapkg.frames import load_cases\nload_cases(".")', ALL),
         ("import livingreview", ALL),
-        ("from livingreview.book import Review as R\nR()", ALL),
-        ('from livingreview.book import Chapter\nC = Chapter\nC("LV")', ALL),
-        ("from livingreview.book import (\n    Chapter,\n)\nChapter('LV')", ALL),
-        ('from livingreview.book import Chapter\nch = Chapter("SSc")\nch.before_after_chart(key)', ALL),
+        ("from livingreview.book.chapter import Review as R\nR()", ALL),
+        ('from livingreview.book.chapter import Chapter\nC = Chapter\nC("LV")', ALL),
+        ("from livingreview.book.chapter import (\n    Chapter,\n)\nChapter('LV')", ALL),
+        ('from livingreview.book.chapter import Chapter\nch = Chapter("SSc")\nch.before_after_chart(key)', ALL),
     ],
 )
 def test_inferred_scope(code, expected):
@@ -95,7 +95,7 @@ def test_inferred_scope(code, expected):
 
 
 def test_version_mentions():
-    code = 'from livingreview.book import Chapter\nChapter("LCV").glue()'
+    code = 'from livingreview.book.chapter import Chapter\nChapter("LCV").glue()'
     assert not infer_scope(page(code)).version
     assert infer_scope(page(code, prose="Data {glue:text}`lcv_data_version`.")).version
     assert infer_scope(page(code, prose="Data {{ data_created }}.")).version
@@ -106,7 +106,7 @@ def test_version_mentions():
 
 
 def test_front_matter_override():
-    code = 'from livingreview.data import load_cases\nload_cases(".")'  # inferred: everything
+    code = 'from livingreview.datapkg.frames import load_cases\nload_cases(".")'  # inferred: everything
     scope = infer_scope(page(code, extra="livingreview:\n  diseases: [LV, SjS]\n"))
     assert scope == Scope(frozenset({"LV", "SjS"}))
     scope = infer_scope(page(code, extra="livingreview:\n  diseases: [LV]\n  version: true\n"))
@@ -120,7 +120,7 @@ def test_front_matter_override():
 
 
 def test_notebook_sources():
-    nb = notebook('from livingreview.book import Chapter\nch = Chapter("CLE")\n')
+    nb = notebook('from livingreview.book.chapter import Chapter\nch = Chapter("CLE")\n')
     assert uses_data(nb, notebook=True)
     assert infer_scope(nb, notebook=True) == Scope(frozenset({"CLE"}))
     nb = notebook("import pandas\n", metadata={"livingreview": {"diseases": ["SSc"]}})
@@ -267,7 +267,7 @@ def test_fingerprint_ignores_formatting_and_falls_back_when_unparsable(repo):
     assert _changed(repo, broken) == set(SCOPES)
 
 
-# --- soundness against livingreview.book -----------------------------------------------------------------
+# --- soundness against livingreview.book.chapter -----------------------------------------------------------------
 
 
 def _outputs(chapter) -> dict[str, str]:
@@ -310,9 +310,9 @@ def _perturb(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
 
 @pytest.mark.parametrize("disease", DISEASES)
 def test_chapter_outputs_depend_only_on_rows_in_scope(disease):
-    """The scope rules match livingreview.book: perturbing every row outside a chapter's scope leaves every
+    """The scope rules match livingreview.book.chapter: perturbing every row outside a chapter's scope leaves every
     output of the chapter unchanged."""
-    from livingreview.book import Chapter, Data
+    from livingreview.book.chapter import Chapter, Data
 
     data = Data.load(ROOT)
     mine = data.cases["disease"] == disease
@@ -333,7 +333,7 @@ def test_chapter_outputs_depend_only_on_rows_in_scope(disease):
 
 
 def test_accumulation_chart_reads_only_its_columns():
-    from livingreview.book import Data, Review
+    from livingreview.book.chapter import Data, Review
 
     data = Data.load(ROOT)
     everything = pd.Series(True, index=data.cases.index)
@@ -425,7 +425,7 @@ def test_sjs_row_reexecutes_sjs_and_review_pages_only(scoped_book):
     assert step.reread == expected, step.log[-3000:]
     assert step.executed == expected
     # the new numbers appear: the page shows the response table computed from the changed data
-    from livingreview.book import Chapter, Data
+    from livingreview.book.chapter import Chapter, Data
 
     table = Chapter("SjS", Data.load(scoped_book.root)).response_table()._repr_html_()
     assert table in scoped_book.html("book/sjs")

@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from livingreview import cli, ledger, prisma
-from livingreview.data import load_table
+from livingreview import cli
+from livingreview.datapkg import ledger
+from livingreview.evidence import prisma
+from livingreview.datapkg.frames import load_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from livingreview import regimens
-from livingreview.claims import QUANTITIES, check_claims, load_claims
-from livingreview.data import load_cases, load_outcomes, load_package
+from livingreview.evidence import regimens
+from livingreview.evidence.claims import QUANTITIES, check_claims, load_claims
+from livingreview.datapkg.frames import load_cases, load_outcomes, load_package
 
 ROOT = Path(__file__).resolve().parents[1]
 

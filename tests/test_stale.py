@@ -1,5 +1,5 @@
 """The book is never stale, and a data change re-executes only the pages whose data changed: after a change
-in data/, `make book` re-executes every page whose content fingerprint (livingreview.sphinx_ext: the rows of
+in data/, `make book` re-executes every page whose content fingerprint (livingreview.book.sphinx: the rows of
 the diseases the page shows, plus code, schema and bibliography) changed, and no other page.
 
 Uses the ``mutated_book`` fixture (conftest.py): a copy of the repository built cold with `make book`, then
@@ -35,7 +35,7 @@ def _patients_in_charts(html: str, label: str) -> set[int]:
 
 
 def test_changed_count_appears_and_old_one_is_gone(mutated_book):
-    from livingreview.citations import label
+    from livingreview.render.citations import label
 
     change = mutated_book.count_change
     docname = _page_of(mutated_book, change["disease"])
@@ -82,7 +82,7 @@ def _text(html: str) -> str:
 
 def test_new_lv_total_appears_on_the_chapter_and_the_landing_page(mutated_book):
     """The LV patient count grows by one (the changed count) plus the patients of the added case group."""
-    from livingreview.book import Chapter, Data
+    from livingreview.book.chapter import Chapter, Data
 
     total = int(Chapter("LV", Data.load(mutated_book.root)).numbers()["patients"])
     old = total - 1 - int(mutated_book.xss_case["n_patients"])

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from livingreview import cli, forest, stats, summary
+from livingreview import cli, stats
+from livingreview.render import forest
+from livingreview.cli import summary
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from livingreview import cli
-from livingreview.bib import bib_problems, load_bib, parse_bib
-from livingreview.canonical import Problem, canonical_number, read_table, to_csv_text, write_atomic
-from livingreview.validate import validate_tree
+from livingreview.datapkg.bibfile import bib_problems, load_bib, parse_bib
+from livingreview.datapkg.csvfile import Problem, canonical_number, read_table, to_csv_text, write_atomic
+from livingreview.datapkg.validate import validate_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 CSVS = ("data/cases.csv", "data/outcomes.csv")

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from livingreview import citations
+from livingreview.render import citations
 
 NA_TEXT = "—"
 MAX_ROWS = 5000

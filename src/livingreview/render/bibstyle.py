@@ -1,7 +1,7 @@
 """The bibliography style of the book: pybtex's ``plain``, except that an entry whose page showed no authors,
 year or journal says so in brackets instead of failing (the review never invents them).
 
-Registered as the pybtex formatting style ``livingreview`` when ``livingreview.sphinx_ext`` is loaded.
+Registered as the pybtex formatting style ``livingreview`` when ``livingreview.book.sphinx`` is loaded.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Review rules for the search and selection tables (``protocol``, ``searches``, ``search_results``,
 ``records``, ``screening``) that a Table Schema cannot express, and their links to the evidence tables.
 
-Called by ``livingreview.validate`` after the column checks, on the same checked tables, so every problem is
+Called by ``livingreview.datapkg.validate`` after the column checks, on the same checked tables, so every problem is
 reported as ``path:line:column: message`` like any other.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from livingreview.canonical import Problem
+from livingreview.datapkg.csvfile import Problem
 
 RETRIEVAL_DECISIONS = {"retrieved", "not_retrieved"}
 STAGE_TA, STAGE_RETRIEVAL, STAGE_ELIGIBILITY = "1_title_abstract", "2_retrieval", "3_eligibility"

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# git plumbing (shared with livingreview.diffreport)
+# git plumbing (shared with livingreview.cli.diff)
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
@@ -134,7 +134,7 @@ def base_tree(root: Path, ref: str) -> Iterator[Path]:
 
 
 # --------------------------------------------------------------------------------------------
-# reading (the readers of livingreview.canonical and livingreview.bib)
+# reading (the readers of livingreview.datapkg.csvfile and livingreview.datapkg.bibfile)
 
 
 def _descriptor(root: Path) -> dict:
@@ -156,8 +156,8 @@ def read_rows(root: Path, descriptor: dict, resource: dict) -> list[dict[str, st
 
 
 def table_rows(path: Path, relpath: str) -> list[dict[str, str]]:
-    """A CSV file's records as dicts (livingreview.canonical's reader); UserError when it cannot be parsed."""
-    from livingreview import canonical
+    """A CSV file's records as dicts (livingreview.datapkg.csvfile's reader); UserError when it cannot be parsed."""
+    from livingreview.datapkg import csvfile as canonical
 
     table, problems = canonical.read_table(path, relpath)
     if table is None:
@@ -167,8 +167,8 @@ def table_rows(path: Path, relpath: str) -> list[dict[str, str]]:
 
 
 def read_bib(root: Path) -> dict[str, dict[str, str]]:
-    """references.bib as ``{key: {field: raw value}}`` (livingreview.bib; {} when the file is missing)."""
-    from livingreview import bib
+    """references.bib as ``{key: {field: raw value}}`` (livingreview.datapkg.bibfile; {} when the file is missing)."""
+    from livingreview.datapkg import bibfile as bib
 
     path = Path(root) / BIBFILE
     if not path.is_file():

@@ -15,7 +15,7 @@ A new reference can come with the row: pasted BibTeX (``--bibtex`` / ``--bibtex-
 (``--bib-key``, ``--bib-authors``, ``--bib-title``, ``--bib-journal``, ``--bib-year``, ``--bib-volume``,
 ``--bib-pages``).
 
-``python -m livingreview.contribute --issue-form`` prints the GitHub issue form
+``python -m livingreview.cli.add --issue-form`` prints the GitHub issue form
 (``.github/ISSUE_TEMPLATE/case-submission.yml``) generated from the same schema.
 """
 
@@ -140,7 +140,7 @@ def help_text(spec: dict) -> str:
 
 def _schema_for_options() -> dict | None:
     """The descriptor the options are made from: the repository around the current directory."""
-    from livingreview.data import find_root
+    from livingreview.datapkg.frames import find_root
 
     try:
         return load_descriptor(find_root("."))
@@ -221,20 +221,20 @@ def _stdin_is_tty() -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# adapters to livingreview.canonical, livingreview.bib and livingreview.validate
+# adapters to livingreview.datapkg.csvfile, livingreview.datapkg.bibfile and livingreview.datapkg.validate
 
 
 def read_rows(path: Path, relpath: str) -> list[dict[str, str]]:
-    from livingreview.release import table_rows
+    from livingreview.cli.check_release import table_rows
 
     return table_rows(path, relpath)
 
 
 def canonical_table_text(resource: dict, rows: list[dict[str, str]], relpath: str) -> str:
-    """The canonical text of a table holding ``rows`` (livingreview.canonical); Refused when impossible."""
+    """The canonical text of a table holding ``rows`` (livingreview.datapkg.csvfile); Refused when impossible."""
     import numpy as np
 
-    from livingreview import canonical
+    from livingreview.datapkg import csvfile as canonical
 
     schema = resource["schema"]
     names = [f["name"] for f in schema["fields"]]
@@ -247,20 +247,20 @@ def canonical_table_text(resource: dict, rows: list[dict[str, str]], relpath: st
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    from livingreview import canonical
+    from livingreview.datapkg import csvfile as canonical
 
     canonical.write_atomic(path, text)
 
 
 def bib_entries(path: Path) -> dict[str, dict[str, str]]:
-    from livingreview import bib
+    from livingreview.datapkg import bibfile as bib
 
     return {k: dict(e.fields) for k, e in bib.load_bib(path).entries.items()} if path.is_file() else {}
 
 
 def parse_bibtex(text: str, where: str) -> list[tuple[str, str, dict[str, str]]]:
     """Entries of a BibTeX string as (type, key, fields); Refused when it does not parse."""
-    from livingreview import bib
+    from livingreview.datapkg import bibfile as bib
 
     parsed = bib.parse_bib(text, where)
     problems = [f"{where}: line {line}: {message}" for line, message in parsed.errors + parsed.failures]
@@ -271,7 +271,7 @@ def parse_bibtex(text: str, where: str) -> list[tuple[str, str, dict[str, str]]]
 
 
 def validate_tree(root: Path) -> list[Any]:
-    from livingreview.validate import validate_tree as validate
+    from livingreview.datapkg.validate import validate_tree as validate
 
     return list(validate(root))
 
@@ -280,7 +280,7 @@ def check_value(spec: dict, value: str) -> str | None:
     """What is wrong with one cell value of a field (type, enum, pattern, length, range), or None.
 
     Uses the validator's own cell check, so a prompt and ``livingreview validate`` always agree."""
-    from livingreview import validate
+    from livingreview.datapkg import validate
 
     messages, *_ = validate._column_messages({**spec, "constraints": spec.get("constraints", {})}, value)
     return "; ".join(messages) or None
@@ -463,7 +463,7 @@ class Adder:
 
     def normalise(self, name: str, text: str) -> str:
         """Input clean-up only: trimmed text, enum values matched regardless of case, canonical numbers."""
-        from livingreview.canonical import canonical_number
+        from livingreview.datapkg.csvfile import canonical_number
 
         spec = self.specs[name]
         value = str(text).strip()
@@ -477,7 +477,7 @@ class Adder:
         return value
 
     def quick_check(self, name: str, value: str) -> str | None:
-        """Why a single value cannot be right (livingreview.validate's cell check), or None."""
+        """Why a single value cannot be right (livingreview.datapkg.validate's cell check), or None."""
         return check_value(self.specs[name], value)
 
     # -- checks on the whole row ----------------------------------------------------------------
@@ -540,7 +540,7 @@ class Adder:
     def _ledger_texts(self, row: dict[str, str], bib_entry: tuple[str, str] | None) -> dict[str, str]:
         """A case group from a report not yet in the ledger also adds the report to records.csv and its
         decisions (retrieved, included) to screening.csv: every source is an included record."""
-        from livingreview import ledger
+        from livingreview.datapkg import ledger
 
         names = {r["name"]: r for r in self.descriptor["resources"]}
         if self.resource_name != "cases" or not {"records", "screening", "searches"} <= set(names):
@@ -828,7 +828,7 @@ def issue_form(descriptor: dict) -> str:
                     "regimen). "
                     "Leave a field empty when the report does not say; never guess. How to code each field: "
                     "CONTRIBUTING.md, 'How to code each field'. This form is generated from "
-                    "data/datapackage.json (`python -m livingreview.contribute --issue-form`)."
+                    "data/datapackage.json (`python -m livingreview.cli.add --issue-form`)."
                 )
             },
         },
@@ -906,7 +906,7 @@ def issue_form(descriptor: dict) -> str:
         "body": body,
     }
     header = (
-        "# GENERATED from data/datapackage.json by `python -m livingreview.contribute --issue-form`; "
+        "# GENERATED from data/datapackage.json by `python -m livingreview.cli.add --issue-form`; "
         "do not edit.\n"
         "# tests/test_github_files.py fails when this file and the schema disagree.\n"
     )
@@ -914,7 +914,7 @@ def issue_form(descriptor: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m livingreview.contribute")
+    parser = argparse.ArgumentParser(prog="python -m livingreview.cli.add")
     parser.add_argument("--root", default=".")
     parser.add_argument("--issue-form", action="store_true", help="print the GitHub issue form")
     args = parser.parse_args(argv)

@@ -79,7 +79,7 @@ def _load_cases(root: Path):
     if not (root / "data" / "cases.csv").is_file():
         raise UserError(f"no data/cases.csv under {root.resolve()} (use --root to point at the repository)")
     try:
-        from livingreview.data import load_cases
+        from livingreview.datapkg.frames import load_cases
     except ImportError:  # pragma: no cover - only before data.py existed
         load_cases = None
     try:
@@ -181,7 +181,7 @@ def summarise(cases, data_version: str | None = None, level: float = LEVEL) -> d
     from livingreview import stats
 
     try:
-        from livingreview.data import DISEASE_NAMES
+        from livingreview.datapkg.frames import DISEASE_NAMES
     except ImportError:  # pragma: no cover
         DISEASE_NAMES = {}
 

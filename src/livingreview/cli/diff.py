@@ -4,7 +4,7 @@ Meant to be posted as a pull-request comment (``--output FILE`` writes it to a f
 are read with ``git cat-file`` into a temporary directory (nothing is checked out). The report shows the data
 version change and the bump it needs (see ``livingreview check-release``), the rows added, removed and changed
 field by field in every table of the data package, the references added and removed, and per disease the
-reports, patients and responders and the pooled response estimate (GLMM, from ``livingreview.summary``)
+reports, patients and responders and the pooled response estimate (GLMM, from ``livingreview.cli.summary``)
 before -> after.
 
 Exit status: 0 when the working tree is valid, 1 when ``livingreview validate`` finds problems (they are
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from livingreview import release
+from livingreview.cli import check_release as release
 from livingreview.errors import UserError
 
 UP, DOWN = "↑", "↓"
@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def validate(root: Path) -> list[str]:
-    """The working tree's problems, as ``path:line:column: message`` lines (livingreview.validate)."""
-    from livingreview.validate import validate_tree
+    """The working tree's problems, as ``path:line:column: message`` lines (livingreview.datapkg.validate)."""
+    from livingreview.datapkg.validate import validate_tree
 
     return [_problem_text(p) for p in validate_tree(root)]
 
@@ -60,9 +60,9 @@ def _problem_text(problem: Any) -> str:
 
 
 def disease_summary(root: Path) -> dict[str, dict[str, Any]] | None:
-    """``livingreview.summary`` per disease code, or None when the tree cannot be summarised."""
-    from livingreview import summary
-    from livingreview.data import data_version, load_cases
+    """``livingreview.cli.summary`` per disease code, or None when the tree cannot be summarised."""
+    from livingreview.cli import summary
+    from livingreview.datapkg.frames import data_version, load_cases
 
     if not (Path(root) / "data" / "cases.csv").is_file():
         return None

@@ -1,7 +1,7 @@
 """References of the review (``references.bib``) formatted for display, always HTML-escaped.
 
 ``label(key)``            plain-text author-year label, e.g. ``"Ferranti et al. 2021"`` (escape it yourself,
-                          or pass it to ``livingreview.tables``/``charts``, which escape everything)
+                          or pass it to ``livingreview.render.tables``/``charts``, which escape everything)
 ``href(key)``             link to the entry in the book's bibliography: ``"bibliography.html#cite-<key>"``
                           (``bibtex_cite_id = "cite-{key}"`` in ``_config.yml`` makes that anchor stable)
 ``format_reference(key)`` one reference as escaped HTML: authors, year, title, journal, volume(number),
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from latexcodec import codec as latex_codec
 
-from livingreview.data import BIBFILE, find_root
+from livingreview.datapkg.frames import BIBFILE, find_root
 
 latex_codec.register()  # the "ulatex" codec: LaTeX to Unicode
 
@@ -63,7 +63,7 @@ def _bib_path(root: str | Path | None) -> Path:
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int) -> dict[str, Reference]:
-    from livingreview.bib import load_bib
+    from livingreview.datapkg.bibfile import load_bib
 
     bib = load_bib(path)
     return {

@@ -1,6 +1,6 @@
 """Load the data package (``data/``) into typed pandas tables.
 
-Loading assumes the files are valid; ``livingreview.validate`` is what checks them. Column types come
+Loading assumes the files are valid; ``livingreview.datapkg.validate`` is what checks them. Column types come
 from the Table Schema in ``data/datapackage.json`` (integer -> ``Int64``, number -> ``Float64``,
 string -> ``string``), so an empty cell is ``<NA>`` (unknown), never 0.
 """

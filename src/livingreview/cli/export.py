@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview.canonical import write_atomic
-from livingreview.data import load_table
+from livingreview.datapkg.csvfile import write_atomic
+from livingreview.datapkg.frames import load_table
 from livingreview.errors import UserError
 
 __all__ = ["add_arguments", "records_ris", "run"]
@@ -72,8 +72,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from livingreview import prisma
-    from livingreview.validate import validate_tree
+    from livingreview.evidence import prisma
+    from livingreview.datapkg.validate import validate_tree
 
     if not (args.ris or args.prisma):
         raise UserError("name at least one output: --ris FILE and/or --prisma FILE")

@@ -14,13 +14,13 @@ from livingreview.errors import UserError
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("livingreview.validate", "check data/ and references.bib; never modifies a file"),
-    "fmt": ("livingreview.fmt", "rewrite data/*.csv in canonical form (encoding, line endings, order)"),
-    "summary": ("livingreview.summary", "per-disease counts and pooled response estimates"),
-    "add": ("livingreview.contribute", "add one case group (prompts when run in a terminal)"),
-    "diff": ("livingreview.diffreport", "Markdown report of data changes against a git ref"),
-    "check-release": ("livingreview.release", "check the data version bump and changelog against a git ref"),
-    "export": ("livingreview.export", "write the records as RIS and a round's PRISMA 2020 counts as CSV"),
+    "validate": ("livingreview.datapkg.validate", "check data/ and references.bib; never modifies a file"),
+    "fmt": ("livingreview.cli.fmt", "rewrite data/*.csv in canonical form (encoding, line endings, order)"),
+    "summary": ("livingreview.cli.summary", "per-disease counts and pooled response estimates"),
+    "add": ("livingreview.cli.add", "add one case group (prompts when run in a terminal)"),
+    "diff": ("livingreview.cli.diff", "Markdown report of data changes against a git ref"),
+    "check-release": ("livingreview.cli.check_release", "check the data version bump and changelog against a git ref"),
+    "export": ("livingreview.cli.export", "write the records as RIS and a round's PRISMA 2020 counts as CSV"),
 }
 
 

@@ -43,7 +43,7 @@ What it does, at build time, so nothing is typed by hand:
   - anything the rules cannot see through falls back to *everything* (every disease and the version):
     ``Chapter(`` or ``before_after_chart(`` with a non-literal argument or an unknown disease, the word
     ``Chapter`` or ``Review`` other than in a call (``C = Chapter``; also in prose), an import of anything
-    but ``Chapter``, ``Review`` and ``data_dictionary`` from ``livingreview.book`` (or with ``as``, or over
+    but ``Chapter``, ``Review`` and ``data_dictionary`` from ``livingreview.book.chapter`` (or with ``as``, or over
     several lines), ``import livingreview``, or access to a ``.data`` attribute (``ch.data.cases`` holds
     every disease).
 
@@ -111,7 +111,7 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from livingreview.data import BIBFILE, DATA_DIR, DESCRIPTOR, DISEASES, find_root, load_package
+from livingreview.datapkg.frames import BIBFILE, DATA_DIR, DESCRIPTOR, DISEASES, find_root, load_package
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ CHANGELOG = "CHANGELOG.md"
 CITATION = "CITATION.cff"
 #: columns of every case group the accumulation chart (charts.accumulation) reads
 ACCUMULATION_COLUMNS = ("disease", "source", "year", "n_patients")
-#: names a page may import from livingreview.book and still have its scope inferred
+#: names a page may import from livingreview.book.chapter and still have its scope inferred
 BOOK_NAMES = frozenset({"Chapter", "Review", "data_dictionary"})
 
 _IMPORT = re.compile(
@@ -305,7 +305,7 @@ def infer_scope(source: str, notebook: bool | None = None, warn: Any = None) -> 
     for match in imports:
         module, names = match.group(1), match.group(2)
         if module != "livingreview.book":
-            everything = True  # import livingreview / from livingreview.data import ...: cannot see through
+            everything = True  # import livingreview / from livingreview.datapkg.frames import ...: cannot see through
             continue
         listed = {n.strip() for n in names.strip().split(",")}
         if not listed <= BOOK_NAMES:
@@ -660,7 +660,7 @@ def _start_bundle(app: Sphinx) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".js.tmp")
     code = (
-        "import sys, pathlib; from livingreview.sphinx_ext import vega_bundle; "
+        "import sys, pathlib; from livingreview.book.sphinx import vega_bundle; "
         "pathlib.Path(sys.argv[1]).write_text(vega_bundle(), encoding='utf-8')"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
@@ -692,7 +692,7 @@ def _write_bundle(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from livingreview import bibstyle
+    from livingreview.render import bibstyle
 
     bibstyle.register()  # before sphinxcontrib-bibtex looks up bibtex_default_style
     app.add_config_value("livingreview_assets", "", "html", types=[str])

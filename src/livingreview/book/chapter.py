@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview import charts, citations, forest, regimens, stats, tables
-from livingreview.claims import check_claims, load_claims
-from livingreview.data import DISEASE_NAMES, DISEASES, data_version, find_root, load_cases, load_outcomes
-from livingreview.summary import report_table
+from livingreview.render import charts, citations, forest, tables
+from livingreview.evidence import regimens
+from livingreview import stats
+from livingreview.evidence.claims import check_claims, load_claims
+from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, data_version, find_root, load_cases, load_outcomes
+from livingreview.cli.summary import report_table
 
 DESIGN_LABELS = {
     "case_report": "case report",
@@ -947,7 +949,7 @@ class Review:
 
 def data_dictionary(root: str | Path | None = None) -> list[tables.Table]:
     """One table per resource of ``datapackage.json``: every field with its type, rules and description."""
-    from livingreview.data import load_package
+    from livingreview.datapkg.frames import load_package
 
     package = load_package(find_root(root or Path.cwd()))
     out = []

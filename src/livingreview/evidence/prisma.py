@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview.data import load_package, load_table
+from livingreview.datapkg.frames import load_package, load_table
 
 OTHER_METHODS = {
     "website": "website_results",

@@ -1,7 +1,7 @@
 """``livingreview fmt``: rewrite the data package's CSV files in canonical form.
 
 Fixes encoding (BOM), line endings (CRLF), column order, row order (primary key), number form and stray
-whitespace; see ``livingreview.canonical``. A file is written (atomically) only when its bytes change. When
+whitespace; see ``livingreview.datapkg.csvfile``. A file is written (atomically) only when its bytes change. When
 any file cannot be parsed safely (encoding, delimiter, missing/unknown columns, ragged rows, cells of a
 numeric column that are not numbers), nothing is written and the problems are listed as for ``validate``.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from livingreview.canonical import Problem, canonical_text, read_table, write_atomic
-from livingreview.validate import DATA_DIR, load_descriptor
+from livingreview.datapkg.csvfile import Problem, canonical_text, read_table, write_atomic
+from livingreview.datapkg.validate import DATA_DIR, load_descriptor
 
 __all__ = ["add_arguments", "format_tree", "run"]
 

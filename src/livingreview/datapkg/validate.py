@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from livingreview.bib import BibFile, bib_problems, load_bib
-from livingreview.canonical import _CANONICAL_RE, Problem, RawTable, canonical_number, read_table
-from livingreview.selection_rules import check_selection
+from livingreview.datapkg.bibfile import BibFile, bib_problems, load_bib
+from livingreview.datapkg.csvfile import _CANONICAL_RE, Problem, RawTable, canonical_number, read_table
+from livingreview.datapkg.selection_rules import check_selection
 
 __all__ = [
     "CheckedTable",
@@ -857,7 +857,7 @@ def check_package(root: str | Path) -> tuple[list[Problem], dict | None, dict[st
             _check_outcomes(tables["outcomes"], tables.get("cases"), problems)
         check_selection(tables, problems)
         if not problems and "screening" in tables:
-            from livingreview.prisma import flow_problems
+            from livingreview.evidence.prisma import flow_problems
 
             problems += [Problem(tables["screening"].path, 1, "", m) for m in flow_problems(root)]
     return sorted(set(problems)), package, tables, bib

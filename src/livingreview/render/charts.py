@@ -10,7 +10,7 @@
     </figure>
 
 ``_static/livingreview-charts.js`` embeds every such figure with ``vegaEmbed`` (actions off, tooltips
-escaped) from the Vega bundle that ``livingreview.sphinx_ext`` writes to ``_static/vega-bundle.js``: nothing
+escaped) from the Vega bundle that ``livingreview.book.sphinx`` writes to ``_static/vega-bundle.js``: nothing
 is loaded from a CDN and Altair's own HTML renderer is never used (importing this module switches Altair to
 the ``livingreview`` renderer, which renders the same offline figure but warns, so ``-W`` fails the build when
 a page displays a bare Altair chart without a description).
@@ -21,7 +21,7 @@ when their input is that large, so Altair's ``MaxRowsError`` can never happen.
 
 Builders (each returns a :class:`Figure` with a title and a generated description):
 ``regimens(cases, disease=None)``, ``before_after(outcomes, source)``, ``subtypes(cases, disease)``,
-``accumulation(cases)``. The forest and cumulative plots of a meta-analysis are in :mod:`livingreview.forest`.
+``accumulation(cases)``. The forest and cumulative plots of a meta-analysis are in :mod:`livingreview.render.forest`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from livingreview import citations
-from livingreview.data import DISEASE_NAMES, DISEASES
+from livingreview.render import citations
+from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES
 
 MAX_ROWS = 2000
 WIDTH = "container"

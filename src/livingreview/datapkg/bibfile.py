@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from livingreview.canonical import Problem
+from livingreview.datapkg.csvfile import Problem
 
 __all__ = [
     "REQUIRED_FIELDS",

@@ -13,10 +13,11 @@ from functools import cached_property
 
 import pandas as pd
 
-from livingreview import prisma, tables
-from livingreview.book import CONTROLLED, Data, Text, describe_pooled, pooled_response
-from livingreview.data import DISEASE_NAMES, DISEASES, load_table
-from livingreview.summary import report_table
+from livingreview.evidence import prisma
+from livingreview.render import tables
+from livingreview.book.chapter import CONTROLLED, Data, Text, describe_pooled, pooled_response
+from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, load_table
+from livingreview.cli.summary import report_table
 
 TOPIC_LABELS = {
     "population": "Population",
