@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, all_pages, chart_specs, data_pages, toc_pages
+from livingreview.datapkg.descriptor import data_version
+from livingreview.datapkg.frames import DISEASES, load_cases, load_outcomes
 from livingreview.render import charts
-from livingreview.datapkg.frames import DISEASES, data_version, load_cases, load_outcomes
 
 CDNS = (
     "cdn.jsdelivr",
@@ -90,9 +91,9 @@ def test_no_max_rows_error_at_any_size(cases, n):
 
 def test_per_report_chart_refuses_clearly_when_too_many_reports(cases):
     # one row per report (the forest plot) cannot be aggregated: a clear error, never Altair's MaxRowsError
+    from livingreview import stats
     from livingreview.book import chapter as book
     from livingreview.render import forest
-    from livingreview import stats
 
     reports = book.report_table(_big_cases(cases.query("disease == 'LV'"), 10 * charts.MAX_ROWS))
     reports = reports.dropna(subset=["n_responders"]).assign(n_patients=lambda f: f["n_evaluable"])

@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from livingreview.book import chapter as book
-from livingreview.evidence import regimens
 from livingreview import stats
-from livingreview.datapkg.frames import DISEASES, load_package
+from livingreview.book import chapter as book
+from livingreview.datapkg.descriptor import read_descriptor
+from livingreview.datapkg.frames import DISEASES
+from livingreview.evidence import regimens
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,7 +155,7 @@ def test_shipped_changelog_matches_the_data_version(data):
 
 
 def test_data_dictionary_lists_every_field_of_every_resource():
-    package = load_package(ROOT)
+    package = read_descriptor(ROOT)
     html = "".join(t._repr_html_() for t in book.data_dictionary(ROOT))
     for resource in package["resources"]:
         for field in resource["schema"]["fields"]:

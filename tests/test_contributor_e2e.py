@@ -106,9 +106,9 @@ def repo(tmp_path):
 
 def _versions(repo) -> dict[str, str]:
     """The base version and its bumps, from the repository's own datapackage.json (never today's number)."""
-    from livingreview.datapkg.frames import load_package
+    from livingreview.datapkg.descriptor import read_descriptor
 
-    major, minor, patch = (int(x) for x in load_package(repo)["version"].split("."))
+    major, minor, patch = (int(x) for x in read_descriptor(repo)["version"].split("."))
     return {
         "base": f"{major}.{minor}.{patch}",
         "minor": f"{major}.{minor + 1}.0",

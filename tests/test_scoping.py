@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, copy_repo, executed_docs, make_book, reread_docs, toc_pages
-from livingreview.datapkg.frames import DISEASES
 from livingreview.book.sphinx import ALL, Scope, Snapshot, infer_scope, uses_data
+from livingreview.datapkg.frames import DISEASES
 
 FRONT = (
     "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
@@ -87,7 +87,10 @@ def test_book_pages_scopes():
         ("from livingreview.book.chapter import Review as R\nR()", ALL),
         ('from livingreview.book.chapter import Chapter\nC = Chapter\nC("LV")', ALL),
         ("from livingreview.book.chapter import (\n    Chapter,\n)\nChapter('LV')", ALL),
-        ('from livingreview.book.chapter import Chapter\nch = Chapter("SSc")\nch.before_after_chart(key)', ALL),
+        (
+            'from livingreview.book.chapter import Chapter\nch = Chapter("SSc")\nch.before_after_chart(key)',
+            ALL,
+        ),
     ],
 )
 def test_inferred_scope(code, expected):

@@ -15,8 +15,8 @@ import pytest
 
 from livingreview import cli
 from livingreview.datapkg import ledger
-from livingreview.evidence import prisma
 from livingreview.datapkg.frames import load_table
+from livingreview.evidence import prisma
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from livingreview.datapkg.descriptor import read_descriptor
+from livingreview.datapkg.frames import load_cases, load_outcomes
 from livingreview.evidence import regimens
 from livingreview.evidence.claims import QUANTITIES, check_claims, load_claims
-from livingreview.datapkg.frames import load_cases, load_outcomes, load_package
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -248,7 +249,7 @@ def test_every_claim_that_differs_or_cannot_be_checked_says_why(cases, outcomes)
 
 
 def test_claim_quantities_match_the_schema_enum():
-    package = load_package(ROOT)
+    package = read_descriptor(ROOT)
     claims = next(r for r in package["resources"] if r["name"] == "claims")
     enum = next(f for f in claims["schema"]["fields"] if f["name"] == "quantity")["constraints"]["enum"]
     assert sorted(enum) == sorted(QUANTITIES)

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from livingreview import cli, stats
-from livingreview.render import forest
 from livingreview.cli import summary
+from livingreview.evidence import reports
+from livingreview.render import forest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +37,7 @@ SYNTH = cases(
 
 
 def test_reports_are_summed_by_source():
-    rep = summary.reports_by_source(SYNTH)
+    rep = reports.reports_by_source(SYNTH)
     lv = rep[rep["disease"] == "LV"].set_index("source")
     assert list(lv.index) == ["a2001", "b2005", "c2010"]
     assert (lv.loc["a2001", "n_patients"], lv.loc["a2001", "n_responders"]) == (5, 4)
@@ -44,7 +45,7 @@ def test_reports_are_summed_by_source():
 
 
 def test_summarise_counts_and_methods():
-    out = summary.summarise(SYNTH, data_version="9.9.9")
+    out = reports.summarise(SYNTH, data_version="9.9.9")
     assert out["schema_version"] == summary.SCHEMA_VERSION
     by = {d["disease"]: d for d in out["diseases"]}
     assert list(by) == ["LV", "SSc", "SjS"]
@@ -63,7 +64,7 @@ def test_summarise_counts_and_methods():
 
 
 def test_format_table_mentions_every_disease():
-    text = summary.format_table(summary.summarise(SYNTH))
+    text = summary.format_table(reports.summarise(SYNTH))
     for code in ("LV", "SSc", "SjS"):
         assert code in text
     assert "6 patient(s) without response data excluded" in text
@@ -72,7 +73,7 @@ def test_format_table_mentions_every_disease():
 def test_invalid_counts_are_a_user_error():
     bad = cases([("X-1", "LV", "x", 2000, 2, 3)])
     with pytest.raises(summary.UserError, match="between 0 and n_patients"):
-        summary.summarise(bad)
+        reports.summarise(bad)
 
 
 def test_cli_json_on_repository_data(capsys):
@@ -106,7 +107,7 @@ def test_cli_missing_data_is_user_error(tmp_path, capsys):
 
 
 def test_forest_chart_and_description():
-    rep = summary.reports_by_source(SYNTH)
+    rep = reports.reports_by_source(SYNTH)
     lv = rep[rep["disease"] == "LV"]
     chart = forest.forest_chart(lv, title="LV")
     spec = chart.to_dict()
@@ -126,7 +127,7 @@ def test_forest_rejects_patient_rows():
 
 
 def test_cumulative_chart_and_description():
-    rep = summary.reports_by_source(SYNTH)
+    rep = reports.reports_by_source(SYNTH)
     lv = rep[rep["disease"] == "LV"]
     chart = forest.cumulative_chart(lv)
     assert chart.to_dict()["title"]

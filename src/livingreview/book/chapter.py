@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview.render import charts, citations, forest, tables
-from livingreview.evidence import regimens
 from livingreview import stats
+from livingreview.datapkg.descriptor import data_version
+from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, load_cases, load_outcomes
+from livingreview.evidence import regimens
 from livingreview.evidence.claims import check_claims, load_claims
-from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, data_version, find_root, load_cases, load_outcomes
-from livingreview.cli.summary import report_table
+from livingreview.evidence.reports import report_table
+from livingreview.paths import find_root
+from livingreview.render import charts, citations, forest, tables
 
 DESIGN_LABELS = {
     "case_report": "case report",
@@ -949,9 +951,9 @@ class Review:
 
 def data_dictionary(root: str | Path | None = None) -> list[tables.Table]:
     """One table per resource of ``datapackage.json``: every field with its type, rules and description."""
-    from livingreview.datapkg.frames import load_package
+    from livingreview.datapkg.descriptor import read_descriptor
 
-    package = load_package(find_root(root or Path.cwd()))
+    package = read_descriptor(find_root(root or Path.cwd()))
     out = []
     for res in package["resources"]:
         rows = []

@@ -13,11 +13,11 @@ from functools import cached_property
 
 import pandas as pd
 
-from livingreview.evidence import prisma
-from livingreview.render import tables
 from livingreview.book.chapter import CONTROLLED, Data, Text, describe_pooled, pooled_response
 from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, load_table
-from livingreview.cli.summary import report_table
+from livingreview.evidence import prisma
+from livingreview.evidence.reports import report_table
+from livingreview.render import tables
 
 TOPIC_LABELS = {
     "population": "Population",

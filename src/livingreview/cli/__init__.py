@@ -19,7 +19,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("livingreview.cli.summary", "per-disease counts and pooled response estimates"),
     "add": ("livingreview.cli.add", "add one case group (prompts when run in a terminal)"),
     "diff": ("livingreview.cli.diff", "Markdown report of data changes against a git ref"),
-    "check-release": ("livingreview.cli.check_release", "check the data version bump and changelog against a git ref"),
+    "check-release": (
+        "livingreview.cli.check_release",
+        "check the data version bump and changelog against a git ref",
+    ),
     "export": ("livingreview.cli.export", "write the records as RIS and a round's PRISMA 2020 counts as CSV"),
 }
 

@@ -140,7 +140,7 @@ def help_text(spec: dict) -> str:
 
 def _schema_for_options() -> dict | None:
     """The descriptor the options are made from: the repository around the current directory."""
-    from livingreview.datapkg.frames import find_root
+    from livingreview.paths import find_root
 
     try:
         return load_descriptor(find_root("."))

@@ -60,14 +60,15 @@ def _problem_text(problem: Any) -> str:
 
 
 def disease_summary(root: Path) -> dict[str, dict[str, Any]] | None:
-    """``livingreview.cli.summary`` per disease code, or None when the tree cannot be summarised."""
-    from livingreview.cli import summary
-    from livingreview.datapkg.frames import data_version, load_cases
+    """``livingreview.evidence.reports.summarise`` per disease code, or None when the tree cannot be summarised."""
+    from livingreview.datapkg.descriptor import data_version
+    from livingreview.datapkg.frames import load_cases
+    from livingreview.evidence.reports import summarise
 
     if not (Path(root) / "data" / "cases.csv").is_file():
         return None
     try:
-        result = summary.summarise(load_cases(root), data_version=data_version(root))
+        result = summarise(load_cases(root), data_version=data_version(root))
     except (UserError, ValueError, KeyError, TypeError, OSError):
         return None
     return {d["disease"]: d for d in result["diseases"]}

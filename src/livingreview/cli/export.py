@@ -72,8 +72,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from livingreview.evidence import prisma
     from livingreview.datapkg.validate import validate_tree
+    from livingreview.evidence import prisma
 
     if not (args.ris or args.prisma):
         raise UserError("name at least one output: --ris FILE and/or --prisma FILE")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from livingreview.evidence import regimens
 from livingreview.datapkg.frames import load_table
+from livingreview.evidence import regimens
 
 THROMBOPHILIA_MEASURE = "Patients with at least one thrombophilic factor"
 

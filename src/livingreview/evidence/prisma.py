@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from livingreview.datapkg.frames import load_package, load_table
+from livingreview.datapkg.descriptor import read_descriptor
+from livingreview.datapkg.frames import load_table
 
 OTHER_METHODS = {
     "website": "website_results",
@@ -61,7 +62,7 @@ def flow(root: str | Path) -> list[RoundFlow]:
     """The counts of every round, oldest first. Raises ``FlowError`` when a box does not add up."""
     root = Path(root)
     t = _tables(root)
-    package = load_package(root)
+    package = read_descriptor(root)
     protocol = load_table(root, "protocol")
     source_names = _source_names(protocol)
     records, screening = t["records"], t["screening"]

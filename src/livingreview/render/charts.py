@@ -36,8 +36,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from livingreview.render import citations
 from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES
+from livingreview.render import citations
 
 MAX_ROWS = 2000
 WIDTH = "container"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from latexcodec import codec as latex_codec
 
-from livingreview.datapkg.frames import BIBFILE, find_root
+from livingreview.paths import BIBFILE, find_root
 
 latex_codec.register()  # the "ulatex" codec: LaTeX to Unicode
 

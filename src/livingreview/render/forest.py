@@ -1,7 +1,7 @@
 """Altair charts of the response evidence: forest plot and cumulative plot.
 
 Both chart builders take **aggregated data only**: one row per report with the columns of
-:func:`livingreview.summary.reports_by_source` (``source``, ``year``, ``n_patients``,
+:func:`livingreview.evidence.reports.reports_by_source` (``source``, ``year``, ``n_patients``,
 ``n_responders``; ``label`` optional, defaulting to ``source``). They never see patient rows.
 Each chart has a matching ``*_description`` function returning a plain-text summary for readers
 who cannot see the chart (the book prints it under the chart).

@@ -111,7 +111,9 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from livingreview.datapkg.frames import BIBFILE, DATA_DIR, DESCRIPTOR, DISEASES, find_root, load_package
+from livingreview.datapkg.descriptor import read_descriptor
+from livingreview.datapkg.frames import DISEASES
+from livingreview.paths import BIBFILE, DATA_DIR, DESCRIPTOR, find_root
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +156,7 @@ def _assets_signature(root: Path) -> str:
 def _config_inited(app: Sphinx, config: Any) -> None:
     root = _root(app)
     config.livingreview_assets = _assets_signature(root)
-    package = load_package(root)
+    package = read_descriptor(root)
     version = str(package["version"])
     created = str(package.get("created", ""))
     # No config value of rebuild="env" may hold the version (Sphinx would re-read every page on a data
@@ -305,7 +307,9 @@ def infer_scope(source: str, notebook: bool | None = None, warn: Any = None) -> 
     for match in imports:
         module, names = match.group(1), match.group(2)
         if module != "livingreview.book":
-            everything = True  # import livingreview / from livingreview.datapkg.frames import ...: cannot see through
+            everything = (
+                True  # import livingreview / from livingreview.datapkg.frames import ...: cannot see through
+            )
             continue
         listed = {n.strip() for n in names.strip().split(",")}
         if not listed <= BOOK_NAMES:
@@ -490,7 +494,7 @@ def _prints(env: Any) -> dict[str, str]:
 
 
 def _version_values(app: Sphinx) -> tuple[str, str]:
-    package = load_package(_root(app))
+    package = read_descriptor(_root(app))
     return str(package["version"]), str(package.get("created", ""))
 
 
