@@ -121,13 +121,10 @@ def page_source(root: Path, docname: str) -> Path:
 
 
 def data_pages(root: Path = ROOT) -> set[str]:
-    """Pages that use the data, by the rule of livingreview.sphinx_ext."""
-    sys.path.insert(0, str(root / "src"))
-    try:
-        from livingreview.book.sphinx import uses_data
-    finally:
-        sys.path.pop(0)
-    return {d for d in toc_pages(root) if uses_data(page_source(root, d).read_text(encoding="utf-8"))}
+    """Pages that read the data when they last executed: those whose kernel left a record of its reads in
+    the build (livingreview.book.sphinx.freshness), read straight from the files."""
+    records = root / "_build" / ".doctrees" / "livingreview-reads"
+    return {p.stem.replace("__", "/") for p in records.glob("*.json")}
 
 
 def reread_docs(log: str) -> set[str]:

@@ -91,16 +91,16 @@ def test_no_max_rows_error_at_any_size(cases, n):
 
 def test_per_report_chart_refuses_clearly_when_too_many_reports(cases):
     # one row per report (the forest plot) cannot be aggregated: a clear error, never Altair's MaxRowsError
-    from livingreview import stats
-    from livingreview.book import chapter as book
+    from livingreview.evidence import analyses
+    from livingreview.evidence.reports import report_table
     from livingreview.render import forest
 
-    reports = book.report_table(_big_cases(cases.query("disease == 'LV'"), 10 * charts.MAX_ROWS))
-    reports = reports.dropna(subset=["n_responders"]).assign(n_patients=lambda f: f["n_evaluable"])
-    assert len(reports) > charts.MAX_ROWS
-    pooled = stats.crude_pooled(reports["n_responders"].astype(int), reports["n_patients"].astype(int))
+    reports = report_table(_big_cases(cases.query("disease == 'LV'"), 10 * charts.MAX_ROWS))
+    per_report = analyses.with_exact_intervals(reports)
+    assert len(per_report) > charts.MAX_ROWS
+    pooled = analyses.crude_response(reports)
     with pytest.raises(charts.TooManyRows):
-        charts.show(forest.forest_chart(reports, pooled), "forest plot of every report")
+        charts.show(forest.forest_chart(forest.forest_rows(per_report, pooled)), "forest plot of every report")
 
 
 def test_show_refuses_raw_rows_but_accepts_any_altair_chart():

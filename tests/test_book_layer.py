@@ -1,4 +1,4 @@
-"""The chapter layer (livingreview.book.chapter): what each page computes from data/."""
+"""The book layer (livingreview.book): what each page computes from data/."""
 
 import json
 import re
@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from livingreview import stats
-from livingreview.book import chapter as book
+from livingreview.book import Chapter, Review, data_dictionary
+from livingreview.datapkg.changelog import latest_entry
+from livingreview.datapkg.frames import Data
+from livingreview.evidence.analyses import SENSITIVITY_METHODS
+from livingreview.render import evidence_tables
+from livingreview.render.blocks import Note
+from livingreview.render.numbers import Text, describe_pooled, pct
 from livingreview.datapkg.descriptor import read_descriptor
 from livingreview.datapkg.frames import DISEASES
 from livingreview.evidence import regimens
@@ -17,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def data() -> book.Data:
-    return book.Data.load(ROOT)
+def data() -> Data:
+    return Data.load(ROOT)
 
 
 def test_report_table_adds_up_case_groups_of_one_report(data):
-    lv = book.Chapter("LV", data)
+    lv = Chapter("LV", data)
     reports = lv.reports.set_index("source")
     assert len(reports) == lv.cases["source"].nunique()
     # Ravat 2002 is two case groups (one per dose group) but one report
@@ -30,20 +36,20 @@ def test_report_table_adds_up_case_groups_of_one_report(data):
     assert reports.loc["ravat2002", ["case_groups", "n_patients", "n_responders"]].tolist() == [2, 2, 2]
 
 
-def _with_cases(data: book.Data, cases: pd.DataFrame) -> book.Data:
+def _with_cases(data: Data, cases: pd.DataFrame) -> Data:
     import dataclasses
 
-    return dataclasses.replace(data, cases=cases.reset_index(drop=True))
+    return dataclasses.replace(data, _cases=cases.reset_index(drop=True))
 
 
 def test_report_without_response_counts_is_kept_but_not_pooled(data):
     silent = data.cases.assign(n_responders=data.cases["n_responders"].mask(data.cases["disease"] == "SSc"))
-    ssc = book.Chapter("SSc", _with_cases(data, silent))
+    ssc = Chapter("SSc", _with_cases(data, silent))
     assert ssc.reports["n_responders"].isna().all()
-    assert len(ssc.reports) == ssc.single_arm["source"].nunique() > 0
+    assert len(ssc.reports) == ssc.evidence.single_arm["source"].nunique() > 0
     assert ssc.pooled.k == 0
-    assert book.describe_pooled(ssc.pooled).startswith("not estimable")
-    assert isinstance(ssc.forest_chart(), book.Note)
+    assert describe_pooled(ssc.pooled).startswith("not estimable")
+    assert isinstance(ssc.forest_chart(), Note)
 
 
 def test_controlled_study_arms_are_never_pooled(data):
@@ -53,34 +59,34 @@ def test_controlled_study_arms_are_never_pooled(data):
         design=data.cases["design"].mask(data.cases["source"] == trial_source, "randomised_controlled_trial"),
         comparator=data.cases["comparator"].mask(data.cases["source"] == trial_source, "placebo"),
     )
-    ch = book.Chapter("LV", _with_cases(data, as_trial))
+    ch = Chapter("LV", _with_cases(data, as_trial))
     assert trial_source not in set(ch.reports["source"])
-    assert trial_source in set(ch.all_reports["source"])
+    assert trial_source in set(ch.evidence.all_reports["source"])
     assert ch.numbers()["controlled_reports"] == 1
     assert "placebo" in ch.numbers()["controlled_summary"]
     assert ch.pooled.n_events == int(ch.reports["n_responders"].sum())
 
 
 def test_pooled_estimate_is_the_glmm_of_the_reports(data):
-    lv = book.Chapter("LV", data)
+    lv = Chapter("LV", data)
     r = lv.reports
     expected = stats.pool_glmm(r["n_responders"].astype(int).tolist(), r["n_evaluable"].astype(int).tolist())
     assert lv.pooled == expected
-    assert lv.numbers()["pooled"] == book.describe_pooled(expected)
+    assert lv.numbers()["pooled"] == describe_pooled(expected)
 
 
 def test_single_report_is_labelled_not_pooled(data):
     cle = data.cases[data.cases["disease"] == "CLE"]
     keep = cle.dropna(subset=["n_responders"])["source"].iloc[0]
     one = data.cases[(data.cases["disease"] != "CLE") | (data.cases["source"] == keep)]
-    ch = book.Chapter("CLE", _with_cases(data, one))
+    ch = Chapter("CLE", _with_cases(data, one))
     assert ch.numbers()["pooled"].endswith("from a single report (not pooled)")
-    assert isinstance(ch.sensitivity_table(), book.Note)
+    assert isinstance(ch.sensitivity_table(), Note)
 
 
 @pytest.mark.parametrize("disease", DISEASES)
 def test_numbers_are_consistent_with_the_case_rows(data, disease):
-    ch = book.Chapter(disease, data)
+    ch = Chapter(disease, data)
     n = ch.numbers()
     assert n["patients"] == ch.cases["n_patients"].sum()
     assert n["reports"] == ch.cases["source"].nunique()
@@ -92,11 +98,11 @@ def test_numbers_are_consistent_with_the_case_rows(data, disease):
 
 
 def test_glued_text_has_no_quotes():
-    assert repr(book.Text("95 %")) == "95 %"
+    assert repr(Text("95 %")) == "95 %"
 
 
 def test_outcome_values_are_glued_under_their_id(data):
-    n = book.Chapter("SSc", data).numbers()
+    n = Chapter("SSc", data).numbers()
     row = data.outcomes.set_index("outcome_id").loc["SSc-sanges2017-muscle-pain-before"]
     assert n["sanges2017_muscle_pain_before"] == row["value"]
     assert n["sanges2017_muscle_pain_after_p"] == "<0.0001"
@@ -106,10 +112,10 @@ def test_every_glue_name_used_by_a_page_is_defined(data):
     """A typo in a {glue:text} role would only show up as a build warning; catch it here with a clear name."""
     from livingreview.book.selection import Selection
 
-    names = {f"review_{k}" for k in book.Review(data).numbers()}
+    names = {f"review_{k}" for k in Review(data).numbers()}
     names |= {f"selection_{k}" for k in Selection(data).numbers()}
     for disease in DISEASES:
-        names |= {f"{disease.lower()}_{k}" for k in book.Chapter(disease, data).numbers()}
+        names |= {f"{disease.lower()}_{k}" for k in Chapter(disease, data).numbers()}
         names.add(f"{disease.lower()}_data_version")
     row_level = re.compile(r"^[a-z]+_[a-z]+[0-9]{4}[a-z]?_[0-9]{2}_")  # e.g. sjs_rist2011_04_n_improved
     for page in (ROOT / "book").glob("*.md"):
@@ -123,47 +129,47 @@ def test_every_glue_name_used_by_a_page_is_defined(data):
 
 
 def test_subgroup_table_compares_only_classified_groups(data):
-    frame = book.subgroup_frame(book.Chapter("LV", data).cases)
+    frame = evidence_tables.subgroup_frame(Chapter("LV", data).evidence.subgroups)
     dose = frame[frame["Analysis"] == "Dose per cycle"].set_index("Subgroup")
     assert set(dose.index) == {regimens.DOSE_HIGH, regimens.DOSE_LOW, regimens.UNCLASSIFIED}
     assert dose.loc[regimens.UNCLASSIFIED, "Difference between subgroups"] == "not compared"
     assert dose.loc[regimens.DOSE_HIGH, "Difference between subgroups"].startswith("p = ")
     # every subgroup analysis accounts for every patient with a response outcome exactly once
     for _, part in frame.groupby("Analysis"):
-        assert part["Patients"].sum() == book.Chapter("LV", data).numbers()["evaluable"]
+        assert part["Patients"].sum() == Chapter("LV", data).numbers()["evaluable"]
 
 
 def test_sensitivity_table_flags_the_clamped_freeman_tukey(data):
-    frame = book.sensitivity_frame(book.Chapter("LV", data).reports).set_index("Method")
-    ft = frame.loc[book.SENSITIVITY_METHODS["pft-dl"]]
+    frame = evidence_tables.sensitivity_frame(Chapter("LV", data).evidence.by_method).set_index("Method")
+    ft = frame.loc[SENSITIVITY_METHODS["pft-dl"]]
     assert "cut off" in ft["Caveat"]
-    assert frame.loc[book.SENSITIVITY_METHODS["glmm"], "Estimate"] == book.pct(
-        book.Chapter("LV", data).pooled.estimate, 1
+    assert frame.loc[SENSITIVITY_METHODS["glmm"], "Estimate"] == pct(
+        Chapter("LV", data).pooled.estimate, 1
     )
 
 
 def test_latest_change_reads_the_newest_entry():
     text = "# Changelog\n\n## 1.2.0 — 2027-01-05\n\n- x\n\n## 1.1.0 — 2026-12-01\n"
-    assert book.latest_change(text) == ("1.2.0", "2027-01-05")
+    assert latest_entry(text) == ("1.2.0", "2027-01-05")
     with pytest.raises(ValueError, match="no '## <version>"):
-        book.latest_change("# Changelog\n")
+        latest_entry("# Changelog\n")
 
 
 def test_shipped_changelog_matches_the_data_version(data):
-    version, _ = book.latest_change((ROOT / "data" / "CHANGELOG.md").read_text(encoding="utf-8"))
+    version, _ = latest_entry((ROOT / "data" / "CHANGELOG.md").read_text(encoding="utf-8"))
     assert version == data.version
 
 
 def test_data_dictionary_lists_every_field_of_every_resource():
     package = read_descriptor(ROOT)
-    html = "".join(t._repr_html_() for t in book.data_dictionary(ROOT))
+    html = "".join(t._repr_html_() for t in data_dictionary(ROOT))
     for resource in package["resources"]:
         for field in resource["schema"]["fields"]:
             assert f">{field['name']}<" in html, field["name"]
 
 
 def test_steroid_frame_combines_patients_and_group_means(data):
-    frame = book.steroid_frame(data.cases, data.outcomes)
+    frame = evidence_tables.steroid_frame(data.cases, data.outcomes)
     assert set(frame["Report"]) >= {"ferranti2021", "singh2020", "sanges2017", "rist2011"}
     ssc = frame[frame["Report"] == "sanges2017"].iloc[0]
     assert (ssc["Before (mg/day)"], ssc["After (mg/day)"], ssc["P value"]) == (
@@ -178,8 +184,8 @@ def test_data_text_is_escaped_in_chapter_tables(tmp_path, data):
     cases = data.cases.copy()
     cases.loc[0, "notes"] = hostile
     cases.loc[0, "subtype"] = hostile
-    patched = book.Data(data.root, cases, data.outcomes, data.claims, data.version)
-    ch = book.Chapter(cases.loc[0, "disease"], patched)
+    patched = Data(data.root, cases, data._outcomes, data._claims)
+    ch = Chapter(cases.loc[0, "disease"], patched)
     for table in (ch.response_table(), ch.regimen_table()):
         html = table._repr_html_()
         assert hostile not in html
@@ -188,11 +194,11 @@ def test_data_text_is_escaped_in_chapter_tables(tmp_path, data):
 
 def test_unknown_disease_is_refused(data):
     with pytest.raises(ValueError, match="unknown disease"):
-        book.Chapter("XYZ", data)
+        Chapter("XYZ", data)
 
 
 def test_review_summary_has_one_row_per_disease(data):
-    frame = book.Review(data).summary_frame()
+    frame = Review(data).summary_frame()
     assert frame["Patients"].sum() == data.cases["n_patients"].sum()
     assert len(frame) == len(DISEASES)
     json.dumps(frame.astype(str).to_dict())  # renders without exotic objects
@@ -200,7 +206,7 @@ def test_review_summary_has_one_row_per_disease(data):
 
 
 def test_citation_comes_from_citation_cff_with_the_data_version(data):
-    text = book.Review(data).numbers()["citation"]
+    text = Review(data).numbers()["citation"]
     assert f"Data version {data.version}" in text
     assert "living review" in text
 
@@ -220,7 +226,7 @@ def test_every_chapter_follows_the_one_template():
 
 @pytest.mark.parametrize("disease", DISEASES)
 def test_every_chapter_display_renders(data, disease):
-    ch = book.Chapter(disease, data)
+    ch = Chapter(disease, data)
     for name in (
         "reports_table",
         "trials_table",

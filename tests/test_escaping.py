@@ -90,7 +90,7 @@ def test_bare_altair_chart_warns_and_renders_offline():
     import altair as alt
 
     chart = alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x:Q")
-    with pytest.warns(UserWarning, match="without livingreview.charts.show"):
+    with pytest.warns(UserWarning, match="without livingreview.render.charts.show"):
         bundle = chart._repr_mimebundle_()
     bundle = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "lr-figure" in bundle["text/html"]

@@ -16,14 +16,15 @@ import pytest
 from livingreview import cli
 from livingreview.datapkg import ledger
 from livingreview.datapkg.frames import load_table
-from livingreview.evidence import prisma
+from livingreview.datapkg import prisma_flow
+from livingreview.render import prisma
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def flows() -> list[prisma.RoundFlow]:
-    return prisma.flow(ROOT)
+def flows() -> list[prisma_flow.RoundFlow]:
+    return prisma_flow.flow(ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_totals_carry_over_between_rounds(flows):
 
 
 def test_a_box_that_does_not_add_up_fails():
-    f = prisma.RoundFlow(1, "2026-01-01")
+    f = prisma_flow.RoundFlow(1, "2026-01-01")
     f.counts = {
         k: 0 for k in ("previous_studies", "previous_reports", "register_results", "excluded_automatic")
     }
@@ -88,12 +89,12 @@ def test_a_box_that_does_not_add_up_fails():
         other_excluded=0,
         other_included=0,
     )
-    with pytest.raises(prisma.FlowError, match="records screened minus excluded is 3, but reports sought"):
-        prisma._check(f, "x")
+    with pytest.raises(prisma_flow.FlowError, match="records screened minus excluded is 3, but reports sought"):
+        prisma_flow._check(f, "x")
     f.counts["dbr_sought_reports"] = 3
     f.counts["dbr_assessed"] = 3
     f.counts["dbr_included"] = 2
-    prisma._check(f, "x")  # adds up now
+    prisma_flow._check(f, "x")  # adds up now
 
 
 def test_prisma2020_csv_has_the_template_layout(flows):

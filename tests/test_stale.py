@@ -1,5 +1,5 @@
 """The book is never stale, and a data change re-executes only the pages whose data changed: after a change
-in data/, `make book` re-executes every page whose content fingerprint (livingreview.book.sphinx: the rows of
+in data/, `make book` re-executes every page whose content fingerprint (livingreview.book.sphinx.freshness: the rows of
 the diseases the page shows, plus code, schema and bibliography) changed, and no other page.
 
 Uses the ``mutated_book`` fixture (conftest.py): a copy of the repository built cold with `make book`, then
@@ -82,7 +82,8 @@ def _text(html: str) -> str:
 
 def test_new_lv_total_appears_on_the_chapter_and_the_landing_page(mutated_book):
     """The LV patient count grows by one (the changed count) plus the patients of the added case group."""
-    from livingreview.book.chapter import Chapter, Data
+    from livingreview.book import Chapter
+    from livingreview.datapkg.frames import Data
 
     total = int(Chapter("LV", Data.load(mutated_book.root)).numbers()["patients"])
     old = total - 1 - int(mutated_book.xss_case["n_patients"])

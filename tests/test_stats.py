@@ -215,7 +215,7 @@ def test_freeman_tukey_clamps_lv():
 def test_ipft_hm_inverts_pft():
     for p in (0.1, 0.37, 0.5, 0.8):
         for nh in (3.0, 10.0, 50.0):
-            back, clamped = stats.ipft_hm(stats._transf_pft(p, nh), nh)
+            back, clamped = stats.ipft_hm(stats.transf_pft(p, nh), nh)
             assert not clamped
             assert back == pytest.approx(p, abs=1e-9)
 

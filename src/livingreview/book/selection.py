@@ -13,11 +13,15 @@ from functools import cached_property
 
 import pandas as pd
 
-from livingreview.book.chapter import CONTROLLED, Data, Text, describe_pooled, pooled_response
-from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, load_table
-from livingreview.evidence import prisma
+from livingreview.datapkg import prisma_flow
+from livingreview.datapkg.descriptor import data_version
+from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, Data, load_table
+from livingreview.evidence.analyses import pooled_response
+from livingreview.evidence.designs import CONTROLLED
 from livingreview.evidence.reports import report_table
-from livingreview.render import tables
+from livingreview.render import prisma, tables
+from livingreview.render.blocks import Html
+from livingreview.render.numbers import Text, describe_pooled
 
 TOPIC_LABELS = {
     "population": "Population",
@@ -33,17 +37,14 @@ TOPIC_LABELS = {
 }
 
 
-class Html:
-    """Raw HTML built here from escaped parts (``_repr_html_`` is what the book shows)."""
-
-    def __init__(self, text: str, plain: str = ""):
-        self.text, self.plain = text, plain
-
-    def _repr_html_(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return self.plain or self.text
+#: the flow's tables and the attributes that hold them
+_FLOW_TABLES = {
+    "protocol": "protocol",
+    "searches": "searches",
+    "search_results": "results",
+    "records": "records",
+    "screening": "screening",
+}
 
 
 class Selection:
@@ -61,8 +62,9 @@ class Selection:
     # --- flow ------------------------------------------------------------------------------------------
 
     @cached_property
-    def flows(self) -> list[prisma.RoundFlow]:
-        return prisma.flow(self.root)
+    def flows(self) -> list[prisma_flow.RoundFlow]:
+        tables = {name: getattr(self, attr) for name, attr in _FLOW_TABLES.items()}
+        return prisma_flow.count_flow(tables, data_version(self.root))
 
     def flow_diagram(self) -> Html:
         """The PRISMA 2020 diagram (SVG) with its counts as a table beneath: the text alternative."""

@@ -1,7 +1,9 @@
 """The ``livingreview`` command line.
 
-Each subcommand lives in its own module, which defines ``add_arguments(parser)`` and ``run(args) -> int``.
-Only the module of the subcommand being run is imported, so ``livingreview validate`` stays fast.
+Each subcommand lives in its own module (named like it: ``check-release`` -> ``check_release``), which
+defines ``add_arguments(parser)`` and ``run(args) -> int``; ``git`` holds the git plumbing two of them share.
+Only the module of the subcommand being run is imported, so ``livingreview validate`` stays fast. This package
+is the only code that prints, prompts or runs git.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from livingreview.errors import UserError
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("livingreview.datapkg.validate", "check data/ and references.bib; never modifies a file"),
+    "validate": ("livingreview.cli.validate", "check data/ and references.bib; never modifies a file"),
     "fmt": ("livingreview.cli.fmt", "rewrite data/*.csv in canonical form (encoding, line endings, order)"),
     "summary": ("livingreview.cli.summary", "per-disease counts and pooled response estimates"),
     "add": ("livingreview.cli.add", "add one case group (prompts when run in a terminal)"),
@@ -24,6 +26,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "check the data version bump and changelog against a git ref",
     ),
     "export": ("livingreview.cli.export", "write the records as RIS and a round's PRISMA 2020 counts as CSV"),
+    "issue-form": (
+        "livingreview.cli.issue_form",
+        "print the GitHub issue form for case submissions, generated from the schema",
+    ),
 }
 
 

@@ -6,23 +6,19 @@ an empty answer means unknown for optional fields; a bad answer is asked again w
 the prompts and options say comes from ``data/datapackage.json``.
 
 Before anything is written the new row is checked: the whole tree, with the row (and a new reference) added,
-is copied to a temporary directory and run through ``livingreview.validate.validate_tree``; duplicates (the
-same id, or a row identical but for its id) and unknown source keys are refused. Only then are the files
-written, atomically and in canonical form, so that ``git diff`` shows just the new line(s). A refusal prints
-``file:line:column: what is wrong``, exits 1 and leaves every file byte-identical.
+is copied to a temporary directory and run through ``livingreview.datapkg.validate.validate_tree``;
+duplicates (the same id, or a row identical but for its id) and unknown source keys are refused. Only then are
+the files written, atomically and in canonical form, so that ``git diff`` shows just the new line(s). A
+refusal prints ``file:line:column: what is wrong``, exits 1 and leaves every file byte-identical.
 
 A new reference can come with the row: pasted BibTeX (``--bibtex`` / ``--bibtex-file``) or a manual record
 (``--bib-key``, ``--bib-authors``, ``--bib-title``, ``--bib-journal``, ``--bib-year``, ``--bib-volume``,
-``--bib-pages``).
-
-``python -m livingreview.cli.add --issue-form`` prints the GitHub issue form
-(``.github/ISSUE_TEMPLATE/case-submission.yml``) generated from the same schema.
+``--bib-pages``); ``livingreview.datapkg.bib_entry`` checks and lays it out.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import sys
@@ -32,12 +28,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from livingreview.datapkg import ledger
+from livingreview.datapkg.bib_entry import (
+    KEY_PATTERN,
+    MANUAL_FIELDS,
+    NewEntry,
+    from_bibtex,
+    manual_entry,
+    parse_entries,
+)
+from livingreview.datapkg.bibfile import entry_fields
+from livingreview.datapkg.canonical_form import canonical_number, table_text
+from livingreview.datapkg.csvfile import resource_records, write_atomic
+from livingreview.datapkg.descriptor import require_descriptor, resource, resource_path
+from livingreview.datapkg.field_help import constraint_text, is_required, unit_of
+from livingreview.datapkg.schema_checks import cell_problems
+from livingreview.datapkg.validate import validate_tree
 from livingreview.errors import UserError
+from livingreview.paths import BIBFILE, DATA_DIR, DESCRIPTOR_PATH, find_root
 
-DATA_DIR = "data"
-DESCRIPTOR = "datapackage.json"
-BIBFILE = "references.bib"
-KEY_PATTERN = re.compile(r"^[a-z][a-z]*[0-9]{4}[a-z]?$")
 #: fields asked first, so that a default id can be proposed from them
 PROMPT_FIRST = {
     "cases": ("disease", "source", "via", "case_id"),
@@ -46,79 +55,24 @@ PROMPT_FIRST = {
 #: fields every row of one source shares (the validator insists); prompts propose the source's value
 SOURCE_LEVEL = ("via", "design", "country", "year")
 ID_FIELD = {"cases": "case_id", "outcomes": "outcome_id"}
-#: unit of a field, derived from its name (the schema's descriptions say the same in words)
-_UNITS = (
-    (re.compile(r"^dose_g_kg_"), "g/kg body weight per cycle"),
-    (re.compile(r"^days_per_cycle_"), "days per cycle"),
-    (re.compile(r"^interval_weeks_"), "weeks (monthly = 4; days / 7 rounded to 2 decimals)"),
-    (re.compile(r"^age_(years|min|max)$"), "years"),
-    (re.compile(r"_mg_day_"), "mg/day"),
-    (re.compile(r"_months$"), "months"),
-    (re.compile(r"^cycles_"), "cycles"),
-    (re.compile(r"^n(_|$)"), "patients"),
-)
-_BIB_MANUAL = ("key", "authors", "title", "journal", "year", "volume", "pages")
 
 Prompt = Callable[[str], str]
 
 
 # --------------------------------------------------------------------------------------------
-# the schema
-
-
-def load_descriptor(root: Path) -> dict:
-    path = Path(root) / DATA_DIR / DESCRIPTOR
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(
-            f"{DATA_DIR}/{DESCRIPTOR}: not found under {Path(root).resolve()} (see --root)"
-        ) from None
-    except ValueError as exc:
-        raise UserError(f"{DATA_DIR}/{DESCRIPTOR}: not valid JSON ({exc})") from None
+# the schema as options
 
 
 def get_resource(descriptor: dict, name: str) -> dict:
-    for res in descriptor.get("resources", []):
-        if res.get("name") == name:
-            return res
-    raise UserError(f"{DATA_DIR}/{DESCRIPTOR} has no resource {name!r}")
-
-
-def fields_of(resource: dict) -> list[dict]:
-    return list(resource["schema"]["fields"])
-
-
-def unit_of(name: str) -> str | None:
-    for pattern, unit in _UNITS:
-        if pattern.search(name):
-            return unit
-    return None
-
-
-def is_required(spec: dict) -> bool:
-    return bool(spec.get("constraints", {}).get("required"))
+    """``descriptor.resource``, with a missing resource as a UserError."""
+    try:
+        return resource(descriptor, name)
+    except KeyError:
+        raise UserError(f"{DESCRIPTOR_PATH} has no resource {name!r}") from None
 
 
 def option_name(name: str) -> str:
     return "--" + name.replace("_", "-")
-
-
-def constraint_text(spec: dict) -> str:
-    """Type and constraints in words, e.g. 'integer ≥ 1' or 'one of: LCV, CLE'."""
-    c = spec.get("constraints", {})
-    parts = [spec.get("type", "string")]
-    if "enum" in c:
-        parts = ["one of: " + ", ".join(c["enum"])]
-    if "minimum" in c and "maximum" in c:
-        parts.append(f"{c['minimum']}–{c['maximum']}")
-    elif "minimum" in c:
-        parts.append(f"≥ {c['minimum']}")
-    elif "maximum" in c:
-        parts.append(f"≤ {c['maximum']}")
-    if "maxLength" in c:
-        parts.append(f"at most {c['maxLength']} characters")
-    return ", ".join(parts)
 
 
 def help_text(spec: dict) -> str:
@@ -140,10 +94,8 @@ def help_text(spec: dict) -> str:
 
 def _schema_for_options() -> dict | None:
     """The descriptor the options are made from: the repository around the current directory."""
-    from livingreview.paths import find_root
-
     try:
-        return load_descriptor(find_root("."))
+        return require_descriptor(find_root("."))
     except (FileNotFoundError, UserError):
         return None
 
@@ -171,7 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 if res_name == "cases"
                 else "outcome fields (--outcome)"
             )
-            for spec in fields_of(res):
+            for spec in res["schema"]["fields"]:
                 if spec["name"] in seen:  # shared by both tables (source, case_id, locator, notes)
                     seen[spec["name"]].help += " With --outcome: " + help_text(spec)
                     continue
@@ -204,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     bib = BibInput(
         bibtex=args.bibtex,
         bibtex_file=args.bibtex_file,
-        manual={k: getattr(args, f"bib_{k}") for k in _BIB_MANUAL if getattr(args, f"bib_{k}") is not None},
+        manual={k: getattr(args, f"bib_{k}") for k in MANUAL_FIELDS if getattr(args, f"bib_{k}") is not None},
     )
     interactive = not args.no_input and _stdin_is_tty()
     adder = Adder(root, res_name, out=sys.stdout)
@@ -221,81 +173,13 @@ def _stdin_is_tty() -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# adapters to livingreview.datapkg.csvfile, livingreview.datapkg.bibfile and livingreview.datapkg.validate
-
-
-def read_rows(path: Path, relpath: str) -> list[dict[str, str]]:
-    from livingreview.cli.check_release import table_rows
-
-    return table_rows(path, relpath)
-
-
-def canonical_table_text(resource: dict, rows: list[dict[str, str]], relpath: str) -> str:
-    """The canonical text of a table holding ``rows`` (livingreview.datapkg.csvfile); Refused when impossible."""
-    import numpy as np
-
-    from livingreview.datapkg import csvfile as canonical
-
-    schema = resource["schema"]
-    names = [f["name"] for f in schema["fields"]]
-    columns = [np.array([r.get(n, "") for r in rows], dtype=object) for n in names]
-    table = canonical.RawTable(relpath, names, columns, np.arange(2, len(rows) + 2, dtype=np.int64))
-    text, problems = canonical.canonical_text(table, schema["fields"], schema.get("primaryKey") or names[:1])
-    if text is None:
-        raise Refused("nothing was written:\n" + "\n".join(str(p) for p in problems))
-    return text
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    from livingreview.datapkg import csvfile as canonical
-
-    canonical.write_atomic(path, text)
-
-
-def bib_entries(path: Path) -> dict[str, dict[str, str]]:
-    from livingreview.datapkg import bibfile as bib
-
-    return {k: dict(e.fields) for k, e in bib.load_bib(path).entries.items()} if path.is_file() else {}
-
-
-def parse_bibtex(text: str, where: str) -> list[tuple[str, str, dict[str, str]]]:
-    """Entries of a BibTeX string as (type, key, fields); Refused when it does not parse."""
-    from livingreview.datapkg import bibfile as bib
-
-    parsed = bib.parse_bib(text, where)
-    problems = [f"{where}: line {line}: {message}" for line, message in parsed.errors + parsed.failures]
-    problems += [f"{where}: line {line}: duplicate key {key!r}" for key, line, _ in parsed.duplicates]
-    if problems:
-        raise Refused("\n".join(problems))
-    return [(e.entry_type, e.key, dict(e.fields)) for e in parsed.entries.values()]
-
-
-def validate_tree(root: Path) -> list[Any]:
-    from livingreview.datapkg.validate import validate_tree as validate
-
-    return list(validate(root))
-
-
-def check_value(spec: dict, value: str) -> str | None:
-    """What is wrong with one cell value of a field (type, enum, pattern, length, range), or None.
-
-    Uses the validator's own cell check, so a prompt and ``livingreview validate`` always agree."""
-    from livingreview.datapkg import validate
-
-    messages, *_ = validate._column_messages({**spec, "constraints": spec.get("constraints", {})}, value)
-    return "; ".join(messages) or None
-
-
-def problem_text(problem: Any) -> str:
-    return str(problem)
-
-
-# --------------------------------------------------------------------------------------------
 # references
 
 
 @dataclass
 class BibInput:
+    """The new reference as given: pasted BibTeX, a file holding it, or a manual record (MANUAL_FIELDS)."""
+
     bibtex: str | None = None
     bibtex_file: str | None = None
     manual: dict[str, str] = field(default_factory=dict)
@@ -304,23 +188,8 @@ class BibInput:
         return bool(self.bibtex or self.bibtex_file or self.manual)
 
 
-def _braced(value: str) -> str:
-    return "{" + value.strip() + "}"
-
-
-def render_entry(entry_type: str, key: str, fields: dict[str, str]) -> str:
-    """One entry in the layout of references.bib (two-space indent, names padded to 7)."""
-    lines = [f"@{entry_type.lower()}{{{key},"]
-    items = [(k, v) for k, v in fields.items() if str(v).strip()]
-    for i, (name, value) in enumerate(items):
-        comma = "," if i < len(items) - 1 else ""
-        lines.append(f"  {name.lower():<7} = {_braced(str(value))}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def build_bib_entry(bib: BibInput, option_prefix: str = "--") -> tuple[str, str] | None:
-    """(key, entry text) from the bib options, or None when none was given. UserError when malformed."""
+def build_bib_entry(bib: BibInput) -> NewEntry | None:
+    """The new reference the bib options give, or None when none was given. UserError when malformed."""
     sources = [n for n, v in (("--bibtex", bib.bibtex), ("--bibtex-file", bib.bibtex_file)) if v]
     if len(sources) > 1 or (sources and bib.manual):
         raise UserError("give the new reference one way: --bibtex, --bibtex-file, or the --bib-* options")
@@ -331,50 +200,12 @@ def build_bib_entry(bib: BibInput, option_prefix: str = "--") -> tuple[str, str]
             raise UserError(f"--bibtex-file {bib.bibtex_file}: {exc.strerror}") from None
         except UnicodeDecodeError:
             raise UserError(f"--bibtex-file {bib.bibtex_file}: not UTF-8 text") from None
-        return _entry_from_bibtex(text, "--bibtex-file")
+        return from_bibtex(text, "--bibtex-file")
     if bib.bibtex:
-        return _entry_from_bibtex(bib.bibtex, "--bibtex")
+        return from_bibtex(bib.bibtex, "--bibtex")
     if bib.manual:
-        missing = [f"--bib-{k}" for k in _BIB_MANUAL if not (bib.manual.get(k) or "").strip()]
-        if missing:
-            raise UserError(f"a manual reference needs {', '.join(missing)} as well")
-        key = bib.manual["key"].strip()
-        _check_key(key, "--bib-key")
-        year = bib.manual["year"].strip()
-        if not re.fullmatch(r"[12][0-9]{3}", year):
-            raise UserError(f"--bib-year: {year!r} is not a year (e.g. 2021)")
-        if not key.endswith(year) and not re.fullmatch(re.escape(year) + "[a-z]", key[-5:]):
-            raise UserError(f"--bib-key {key}: the key must end with the year {year} (firstauthorYEAR)")
-        fields = {
-            "author": bib.manual["authors"],
-            "title": bib.manual["title"],
-            "journal": bib.manual["journal"],
-            "year": year,
-            "volume": bib.manual["volume"],
-            "pages": bib.manual["pages"],
-        }
-        return key, render_entry("article", key, fields)
+        return manual_entry(bib.manual, label=lambda name: f"--bib-{name}")
     return None
-
-
-def _check_key(key: str, where: str) -> None:
-    if not KEY_PATTERN.match(key):
-        raise UserError(
-            f"{where}: bib key {key!r} is not firstauthorYEAR in lowercase ASCII with an optional letter "
-            "suffix (e.g. kofler2021, kofler2021b)"
-        )
-
-
-def _entry_from_bibtex(text: str, where: str) -> tuple[str, str]:
-    entries = parse_bibtex(text, where)
-    if len(entries) != 1:
-        raise UserError(f"{where}: expected exactly one BibTeX entry, found {len(entries)}")
-    entry_type, key, fields = entries[0]
-    _check_key(key, f"{where} {key}")
-    missing = [f for f in ("author", "title", "year") if not (fields.get(f) or "").strip()]
-    if missing:
-        raise UserError(f"{where} {key}: the entry lacks {', '.join(missing)}")
-    return key, render_entry(entry_type, key, fields)
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,22 +216,33 @@ class Refused(UserError):
     """The row is not added; the message lists why."""
 
 
+def _table_text(res: dict, rows: list[dict[str, str]]) -> str:
+    """The canonical text of a resource's file holding ``rows``; Refused when it cannot be written."""
+    text, problems = table_text(res, rows)
+    if text is None:
+        raise Refused("nothing was written:\n" + "\n".join(str(p) for p in problems))
+    return text
+
+
 @dataclass
 class Adder:
+    """Adds one row to ``resource_name`` ("cases" or "outcomes") of the tree at ``root``; talks to ``out``."""
+
     root: Path
     resource_name: str = "cases"
     out: Any = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
-        self.descriptor = load_descriptor(self.root)
+        if not (self.root / DESCRIPTOR_PATH).is_file():
+            raise UserError(f"{DESCRIPTOR_PATH}: not found under {self.root.resolve()} (see --root)")
+        self.descriptor = require_descriptor(self.root)
         self.resource = get_resource(self.descriptor, self.resource_name)
-        self.fields = fields_of(self.resource)
+        self.fields = list(self.resource["schema"]["fields"])
         self.specs = {f["name"]: f for f in self.fields}
-        self.path = self.root / DATA_DIR / self.resource["path"]
-        self.relpath = f"{DATA_DIR}/{self.resource['path']}"
-        self.rows = read_rows(self.path, self.relpath) if self.path.is_file() else []
-        self.bib_keys = set(bib_entries(self.root / BIBFILE))
+        self.relpath = resource_path(self.resource)
+        self.rows = resource_records(self.root, self.resource)
+        self.bib_keys = set(entry_fields(self.root / BIBFILE))
         self.out = self.out or sys.stdout
 
     # -- helpers ------------------------------------------------------------------------------
@@ -454,8 +296,7 @@ class Adder:
 
     def _disease_of_source(self, source: str) -> str:
         try:
-            res = get_resource(self.descriptor, "cases")
-            cases = read_rows(self.root / DATA_DIR / res["path"], f"{DATA_DIR}/{res['path']}")
+            cases = resource_records(self.root, get_resource(self.descriptor, "cases"))
         except (UserError, OSError):
             return ""
         diseases = sorted({r["disease"] for r in cases if r.get("source") == source})
@@ -463,8 +304,6 @@ class Adder:
 
     def normalise(self, name: str, text: str) -> str:
         """Input clean-up only: trimmed text, enum values matched regardless of case, canonical numbers."""
-        from livingreview.datapkg.csvfile import canonical_number
-
         spec = self.specs[name]
         value = str(text).strip()
         if spec.get("type") in ("integer", "number") and value:
@@ -478,7 +317,7 @@ class Adder:
 
     def quick_check(self, name: str, value: str) -> str | None:
         """Why a single value cannot be right (livingreview.datapkg.validate's cell check), or None."""
-        return check_value(self.specs[name], value)
+        return "; ".join(cell_problems(self.specs[name], value)) or None
 
     # -- checks on the whole row ----------------------------------------------------------------
 
@@ -511,65 +350,55 @@ class Adder:
                 )
         return problems
 
-    def tree_problems(self, row: dict[str, str], bib_entry: tuple[str, str] | None) -> list[str]:
+    def tree_problems(self, row: dict[str, str], bib_entry: NewEntry | None) -> list[str]:
         """validate_tree on a temporary copy of the tree with the row (and the reference) added."""
         with tempfile.TemporaryDirectory(prefix="livingreview-add-") as tmp:
             copy = Path(tmp)
             self._materialise(copy, row, bib_entry)
-            problems = validate_tree(copy)
-            texts = []
-            for p in problems:
-                path = Path(str(p.path))
-                if path.is_absolute() and path.is_relative_to(copy):
-                    path = path.relative_to(copy)
-                texts.append(f"{path.as_posix()}:{p.line}:{p.column}: {p.message}")
-            return texts
+            return [str(p) for p in validate_tree(copy)]  # paths are relative: as they will be in the tree
 
-    def staged(self, row: dict[str, str], bib_entry: tuple[str, str] | None) -> dict[str, str]:
+    def staged(self, row: dict[str, str], bib_entry: NewEntry | None) -> dict[str, str]:
         """{relative path: new text} of the files the row (and the reference) change."""
         texts = {}
         if bib_entry is not None:
             bib_path = self.root / BIBFILE
             old = bib_path.read_text(encoding="utf-8") if bib_path.is_file() else ""
             sep = "" if not old or old.endswith("\n") else "\n"
-            texts[BIBFILE] = old + sep + bib_entry[1]
-        texts[self.relpath] = canonical_table_text(self.resource, [*self.rows, row], self.relpath)
+            texts[BIBFILE] = old + sep + bib_entry.text
+        texts[self.relpath] = _table_text(self.resource, [*self.rows, row])
         texts.update(self._ledger_texts(row, bib_entry))
         return texts
 
-    def _ledger_texts(self, row: dict[str, str], bib_entry: tuple[str, str] | None) -> dict[str, str]:
+    def _ledger_texts(self, row: dict[str, str], bib_entry: NewEntry | None) -> dict[str, str]:
         """A case group from a report not yet in the ledger also adds the report to records.csv and its
         decisions (retrieved, included) to screening.csv: every source is an included record."""
-        from livingreview.datapkg import ledger
 
         names = {r["name"]: r for r in self.descriptor["resources"]}
         if self.resource_name != "cases" or not {"records", "screening", "searches"} <= set(names):
             return {}
         key = row.get("source", "")
-        tables = {}
-        for name in ("records", "screening", "searches"):
-            path = self.root / DATA_DIR / names[name]["path"]
-            tables[name] = read_rows(path, f"{DATA_DIR}/{names[name]['path']}") if path.is_file() else []
+        tables = {
+            name: resource_records(self.root, names[name]) for name in ("records", "screening", "searches")
+        }
         if not key or ledger.is_included(key, tables["records"], tables["screening"]):
             return {}
-        fields = bib_entries(self.root / BIBFILE).get(key, {})
-        if bib_entry is not None and bib_entry[0] == key:
-            fields = dict(parse_bibtex(bib_entry[1], "the new reference")[0][2])
+        fields = entry_fields(self.root / BIBFILE).get(key, {})
+        if bib_entry is not None and bib_entry.key == key:
+            fields = parse_entries(bib_entry.text, "the new reference")[0][2]
         record, decisions = ledger.submission_rows(
             key, row.get("disease", ""), fields, tables["records"], tables["searches"]
         )
         out = {}
         for name, new in (("records", [record]), ("screening", decisions)):
-            rel = f"{DATA_DIR}/{names[name]['path']}"
-            out[rel] = canonical_table_text(names[name], [*tables[name], *new], rel)
+            out[resource_path(names[name])] = _table_text(names[name], [*tables[name], *new])
         return out
 
-    def _materialise(self, dest: Path, row: dict[str, str], bib_entry: tuple[str, str] | None) -> None:
+    def _materialise(self, dest: Path, row: dict[str, str], bib_entry: NewEntry | None) -> None:
         shutil.copytree(self.root / DATA_DIR, dest / DATA_DIR)
         if (self.root / BIBFILE).is_file():
             shutil.copy2(self.root / BIBFILE, dest / BIBFILE)
         for rel, text in self.staged(row, bib_entry).items():
-            write_text_atomic(dest / rel, text)
+            write_atomic(dest / rel, text)
 
     def line_of(self, row: dict[str, str]) -> int:
         key = ID_FIELD[self.resource_name]
@@ -624,18 +453,18 @@ class Adder:
         return self.finish(row, bib_entry, prompt if confirm else None, dry_run)
 
     def tree_problems_now(self) -> list[str]:
-        return [problem_text(p) for p in validate_tree(self.root)]
+        return [str(p) for p in validate_tree(self.root)]
 
-    def row_problems(self, row: dict[str, str], bib_entry: tuple[str, str] | None) -> list[str]:
+    def row_problems(self, row: dict[str, str], bib_entry: NewEntry | None) -> list[str]:
         problems = [
             f"{self.where(n, row)} {why}" for n in self.specs if (why := self.quick_check(n, row.get(n, "")))
         ]
         problems += self.duplicate_problems(row)
-        if bib_entry is not None and bib_entry[0] in self.bib_keys:
+        if bib_entry is not None and bib_entry.key in self.bib_keys:
             problems.append(
-                f"{BIBFILE}: {bib_entry[0]!r} is already a key; drop the new reference or pick a free key"
+                f"{BIBFILE}: {bib_entry.key!r} is already a key; drop the new reference or pick a free key"
             )
-        problems += self.source_problems(row, bib_entry[0] if bib_entry else None)
+        problems += self.source_problems(row, bib_entry.key if bib_entry else None)
         if problems:
             return problems
         line = self.line_of(row)
@@ -647,14 +476,14 @@ class Adder:
         return out
 
     def finish(
-        self, row: dict[str, str], bib_entry: tuple[str, str] | None, prompt: Prompt | None, dry_run: bool
+        self, row: dict[str, str], bib_entry: NewEntry | None, prompt: Prompt | None, dry_run: bool
     ) -> int:
         id_field = ID_FIELD[self.resource_name]
         shown = [f"  {n}: {v}" for n, v in row.items() if v]
         self.say(f"New row for {self.relpath}:")
         self.say("\n".join(shown))
         if bib_entry is not None:
-            self.say(f"New reference for {BIBFILE}:\n{bib_entry[1]}")
+            self.say(f"New reference for {BIBFILE}:\n{bib_entry.text}")
         if dry_run:
             self.say("Dry run: the row is valid; nothing was written.")
             return 0
@@ -665,10 +494,10 @@ class Adder:
                 return 1
         # the reference first: a row whose source is missing would be worse than an unused entry
         for rel, text in sorted(self.staged(row, bib_entry).items(), key=lambda item: item[0] != BIBFILE):
-            write_text_atomic(self.root / rel, text)
+            write_atomic(self.root / rel, text)
         self.say(f"Added {row[id_field]} to {self.relpath} (line {self.line_of(row)}).")
         if bib_entry is not None:
-            self.say(f"Added {bib_entry[0]} to {BIBFILE}.")
+            self.say(f"Added {bib_entry.key} to {BIBFILE}.")
         self.say(
             "Next: `make test`, `livingreview diff`, bump the version in data/datapackage.json and "
             "CITATION.cff "
@@ -684,8 +513,8 @@ class Adder:
         return first + [n for n in self.specs if n not in first]
 
     def ask_all(
-        self, values: dict[str, str], bib_entry: tuple[str, str] | None, prompt: Prompt, ask_optional: bool
-    ) -> tuple[dict[str, str], tuple[str, str] | None]:
+        self, values: dict[str, str], bib_entry: NewEntry | None, prompt: Prompt, ask_optional: bool
+    ) -> tuple[dict[str, str], NewEntry | None]:
         values = dict(values)
         order = [
             n for n in self.prompt_order() if n not in values and (ask_optional or is_required(self.specs[n]))
@@ -736,7 +565,7 @@ class Adder:
                 return answer
             self.say(f"  ✗ {why}; try again")
 
-    def ask_bib(self, key: str, prompt: Prompt) -> tuple[str, str]:
+    def ask_bib(self, key: str, prompt: Prompt) -> NewEntry:
         self.say(f"\n'{key}' is not in {BIBFILE} yet. Paste its BibTeX entry and finish with an empty line,")
         self.say("or just press Enter to type the reference field by field.")
         while True:
@@ -748,24 +577,24 @@ class Adder:
                 lines.append(line)
             try:
                 if lines:
-                    entry = _entry_from_bibtex("\n".join(lines), "BibTeX")
+                    entry = from_bibtex("\n".join(lines), "BibTeX")
                 else:
                     manual = {"key": key}
-                    for part in _BIB_MANUAL[1:]:
+                    for part in MANUAL_FIELDS[1:]:
                         manual[part] = _ask(prompt, f"{part}: ").strip()
                     entry = build_bib_entry(BibInput(manual=manual))
                     assert entry is not None
             except UserError as exc:
                 self.say(f"  ✗ {exc}; try again")
                 continue
-            if entry[0] != key:
-                self.say(f"  ✗ the entry's key is {entry[0]!r}, but the source is {key!r}; try again")
+            if entry.key != key:
+                self.say(f"  ✗ the entry's key is {entry.key!r}, but the source is {key!r}; try again")
                 continue
             return entry
 
     def fix_interactively(
-        self, row: dict[str, str], bib_entry: tuple[str, str] | None, problems: list[str], prompt: Prompt
-    ) -> tuple[dict[str, str], tuple[str, str] | None]:
+        self, row: dict[str, str], bib_entry: NewEntry | None, problems: list[str], prompt: Prompt
+    ) -> tuple[dict[str, str], NewEntry | None]:
         """Re-ask the fields the problems point at until the row is valid (or the user gives up)."""
         for _ in range(20):
             self.say("\nThe row is not valid yet:")
@@ -782,7 +611,7 @@ class Adder:
                 if (
                     name == "source"
                     and row[name] not in self.bib_keys
-                    and (bib_entry is None or bib_entry[0] != row[name])
+                    and (bib_entry is None or bib_entry.key != row[name])
                 ):
                     bib_entry = self.ask_bib(row[name], prompt)
             problems = self.row_problems(row, bib_entry)
@@ -803,127 +632,3 @@ def _ask(prompt: Prompt, text: str) -> str:
         return prompt(text)
     except EOFError:
         raise UserError("input ended before every question was answered; nothing was written") from None
-
-
-# --------------------------------------------------------------------------------------------
-# the GitHub issue form, generated from the schema
-
-
-_TEXTAREA_MIN_LENGTH = 300
-
-
-def issue_form(descriptor: dict) -> str:
-    """``.github/ISSUE_TEMPLATE/case-submission.yml``: one form element per field of cases.csv."""
-    import yaml
-
-    cases = get_resource(descriptor, "cases")
-    body: list[dict[str, Any]] = [
-        {
-            "type": "markdown",
-            "attributes": {
-                "value": (
-                    "Thank you for submitting a published case treated with IVIG. One form = one "
-                    "**case group** "
-                    "(a patient, or the patients of one report who share disease, subgroup and IVIG "
-                    "regimen). "
-                    "Leave a field empty when the report does not say; never guess. How to code each field: "
-                    "CONTRIBUTING.md, 'How to code each field'. This form is generated from "
-                    "data/datapackage.json (`python -m livingreview.cli.add --issue-form`)."
-                )
-            },
-        },
-        {
-            "type": "textarea",
-            "id": "reference",
-            "attributes": {
-                "label": "Reference (BibTeX or full citation with DOI)",
-                "description": "The primary report; if you read it through a review, cite the review too.",
-                "render": "bibtex",
-            },
-            "validations": {"required": True},
-        },
-    ]
-    for spec in fields_of(cases):
-        c = spec.get("constraints", {})
-        description = spec.get("description", "")
-        unit = unit_of(spec["name"])
-        if unit and spec.get("type") in ("integer", "number"):
-            description += f" Unit: {unit}."
-        if "enum" not in c:
-            description += f" ({constraint_text(spec)})"
-        attributes: dict[str, Any] = {"label": spec["name"], "description": description}
-        if "enum" in c:
-            element = {
-                "type": "dropdown",
-                "id": spec["name"],
-                "attributes": {**attributes, "options": list(c["enum"])},
-            }
-        elif spec.get("type") == "string" and c.get("maxLength", 0) >= _TEXTAREA_MIN_LENGTH:
-            element = {"type": "textarea", "id": spec["name"], "attributes": attributes}
-        else:
-            if "example" in spec:
-                attributes["placeholder"] = str(spec["example"])
-            element = {"type": "input", "id": spec["name"], "attributes": attributes}
-        required = bool(c.get("required"))
-        if spec["name"] == "case_id":  # maintainers assign it when they add the case
-            required = False
-            element["attributes"]["description"] += " Leave empty if unsure: the maintainers assign it."
-        element["validations"] = {"required": required}
-        body.append(element)
-    body.append(
-        {
-            "type": "checkboxes",
-            "id": "scope",
-            "attributes": {
-                "label": "Scope",
-                "options": [
-                    {
-                        "label": (
-                            "Human patients with one of the five diseases, treated with "
-                            "intravenous immunoglobulin"
-                        ),
-                        "required": True,
-                    },
-                    {
-                        "label": (
-                            "Published (journal article, letter or conference abstract with a citable source)"
-                        ),
-                        "required": True,
-                    },
-                    {
-                        "label": "These patients are not already in data/cases.csv (not a duplicate report)",
-                        "required": True,
-                    },
-                ],
-            },
-        }
-    )
-    form = {
-        "name": "Case submission",
-        "description": "Submit a published case (group) of IVIG treatment for the living review",
-        "title": "[case] <disease> <firstauthorYEAR>",
-        "labels": ["case-submission"],
-        "body": body,
-    }
-    header = (
-        "# GENERATED from data/datapackage.json by `python -m livingreview.cli.add --issue-form`; "
-        "do not edit.\n"
-        "# tests/test_github_files.py fails when this file and the schema disagree.\n"
-    )
-    return header + yaml.safe_dump(form, sort_keys=False, allow_unicode=True, width=100)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m livingreview.cli.add")
-    parser.add_argument("--root", default=".")
-    parser.add_argument("--issue-form", action="store_true", help="print the GitHub issue form")
-    args = parser.parse_args(argv)
-    if not args.issue_form:
-        parser.print_help()
-        return 0
-    sys.stdout.write(issue_form(load_descriptor(Path(args.root))))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,44 +1,20 @@
 """``livingreview fmt``: rewrite the data package's CSV files in canonical form.
 
 Fixes encoding (BOM), line endings (CRLF), column order, row order (primary key), number form and stray
-whitespace; see ``livingreview.datapkg.csvfile``. A file is written (atomically) only when its bytes change. When
-any file cannot be parsed safely (encoding, delimiter, missing/unknown columns, ragged rows, cells of a
-numeric column that are not numbers), nothing is written and the problems are listed as for ``validate``.
+whitespace; see ``livingreview.datapkg.canonical_form``. A file is written (atomically) only when its bytes
+change. When any file cannot be parsed safely (encoding, delimiter, missing/unknown columns, ragged rows,
+cells of a numeric column that are not numbers), nothing is written and the problems are listed as for
+``validate``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from livingreview.datapkg.csvfile import Problem, canonical_text, read_table, write_atomic
-from livingreview.datapkg.validate import DATA_DIR, load_descriptor
+from livingreview.datapkg.canonical_form import format_tree
+from livingreview.datapkg.csvfile import write_atomic
 
-__all__ = ["add_arguments", "format_tree", "run"]
-
-
-def format_tree(root: str | Path) -> tuple[dict[str, str], list[Problem]]:
-    """The canonical text of every CSV file that would change (relative path -> text), or the problems that
-    make formatting unsafe. Writes nothing."""
-    root = Path(root)
-    package, problems = load_descriptor(root)
-    if package is None:
-        return {}, problems
-    problems = list(problems)
-    changes: dict[str, str] = {}
-    for res in package["resources"]:
-        relpath = f"{DATA_DIR}/{res['path']}"
-        path = root / DATA_DIR / res["path"]
-        raw, read_problems = read_table(path, relpath, fast=False)
-        if raw is None:
-            problems += read_problems
-            continue
-        text, fmt_problems = canonical_text(raw, res["schema"]["fields"], res["schema"].get("primaryKey", []))
-        if text is None:
-            problems += fmt_problems
-            continue
-        if path.read_bytes() != text.encode("utf-8"):
-            changes[relpath] = text
-    return changes, sorted(set(problems))
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser) -> None:

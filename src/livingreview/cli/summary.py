@@ -44,9 +44,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from livingreview.datapkg.descriptor import data_version
 from livingreview.datapkg.frames import load_cases
 from livingreview.errors import UserError
 from livingreview.evidence.reports import NEEDED, summarise
+from livingreview.paths import table_path
+
+CASES = table_path("cases")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,23 +75,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_cases(root: Path):
-    """cases.csv via livingreview.data.load_cases, with clear errors for a missing/odd file."""
-    if not (root / "data" / "cases.csv").is_file():
-        raise UserError(f"no data/cases.csv under {root.resolve()} (use --root to point at the repository)")
+    """cases.csv via livingreview.datapkg.frames.load_cases, with clear errors for a missing/odd file."""
+    if not (root / CASES).is_file():
+        raise UserError(f"no {CASES} under {root.resolve()} (use --root to point at the repository)")
     try:
         frame = load_cases(root)
     except (ValueError, KeyError, OSError) as exc:
-        raise UserError(f"cannot read data/cases.csv: {exc}; run `livingreview validate`") from exc
+        raise UserError(f"cannot read {CASES}: {exc}; run `livingreview validate`") from exc
     missing = [c for c in NEEDED if c not in frame.columns]
     if missing:
-        raise UserError(f"data/cases.csv lacks column(s) {', '.join(missing)}")
+        raise UserError(f"{CASES} lacks column(s) {', '.join(missing)}")
     return frame
 
 
 def _data_version(root: Path) -> str | None:
+    """The data version, or None when the descriptor cannot say (the summary is still useful)."""
     try:
-        return json.loads((root / "data" / "datapackage.json").read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError):
+        return data_version(root)
+    except (OSError, ValueError, KeyError):
         return None
 
 

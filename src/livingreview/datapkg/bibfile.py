@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from livingreview.datapkg.csvfile import Problem
+from livingreview.datapkg.problems import Problem
 
 __all__ = [
     "REQUIRED_FIELDS",
@@ -21,6 +21,7 @@ __all__ = [
     "BibEntry",
     "BibFile",
     "bib_problems",
+    "entry_fields",
     "load_bib",
     "parse_bib",
     "plain",
@@ -169,6 +170,14 @@ def load_bib(path: str | Path, relpath: str = "references.bib") -> BibFile:
         )
         return bib
     return parse_bib(text, relpath)
+
+
+def entry_fields(path: str | Path) -> dict[str, dict[str, str]]:
+    """``{key: {field: raw value}}`` of a .bib file, in file order; ``{}`` when the file does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    return {key: dict(entry.fields) for key, entry in load_bib(path).entries.items()}
 
 
 def bib_problems(bib: BibFile) -> list[Problem]:

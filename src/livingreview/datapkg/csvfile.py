@@ -1,16 +1,14 @@
-"""Read the data package's CSV files robustly, and write them in canonical form.
-
-Canonical form (what ``livingreview fmt`` writes and ``livingreview validate`` expects): UTF-8 without BOM,
-LF line endings, a final newline, the header exactly in schema order, rows sorted by the primary key, numbers
-in their shortest plain form (``2`` not ``2.0``, ``3.57`` not ``3.570``, no ``+``, no exponent), no leading or
-trailing whitespace in cells, and minimal quoting (Python's ``csv.QUOTE_MINIMAL`` with
-``lineterminator="\\n"``).
+"""Read the data package's CSV files robustly, and write CSV text safely.
 
 ``read_table`` never raises for a broken file: it returns ``None`` and the problems that stopped it, or the
 parsed table plus the structural problems it found (blank lines, ragged rows, non-minimal quoting). Small
 files are parsed with the ``csv`` module record by record (exact line numbers, exact quoting check); large
 well-formed files take a vectorised path through pandas' C parser, checked against the raw text so that it
-agrees with the exact path, and fall back to the exact path whenever the check fails.
+agrees with the exact path, and fall back to the exact path whenever the check fails. ``read_records`` is
+the same reader for code that wants rows as dicts.
+
+Writing: ``to_csv_text`` is the canonical dialect (``livingreview.datapkg.canonical_form`` says what else
+canonical form requires) and ``write_atomic`` replaces a file without ever leaving it half written.
 """
 
 from __future__ import annotations
@@ -25,19 +23,21 @@ import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from livingreview.datapkg.descriptor import resource_path
+from livingreview.datapkg.problems import Problem
+from livingreview.errors import UserError
+
 __all__ = [
     "FAST_PATH_MIN_CHARS",
-    "Problem",
     "RawTable",
-    "canonical_number",
-    "canonical_text",
+    "read_records",
     "read_table",
+    "resource_records",
     "to_csv_text",
     "write_atomic",
 ]
@@ -46,20 +46,6 @@ __all__ = [
 FAST_PATH_MIN_CHARS = 1_000_000
 _BOM = b"\xef\xbb\xbf"
 _NEEDS_QUOTES = (",", '"', "\n", "\r")
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing to fix: ``path`` relative to the repository root, ``line`` 1-based physical line where the
-    record starts (the header is line 1), ``column`` the field name or "" for the file or the row."""
-
-    path: str
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 
 @dataclass
@@ -157,37 +143,6 @@ def _factorize(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes[first_codes], uniques
 
 
-# ---------------------------------------------------------------------------------------------- numbers
-
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_CANONICAL_RE = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?")
-
-
-def canonical_number(text: str, integer: bool = False) -> str | None:
-    """The canonical spelling of a number (surrounding whitespace ignored), or ``None`` if ``text`` is not a
-    number (or, with ``integer``, not a whole number). ``'2.0'`` -> ``'2'``, ``'+3.570'`` -> ``'3.57'``,
-    ``'1e2'`` -> ``'100'``. Exact: decimal digits are kept as written, never rounded through a float."""
-    s = text.strip()
-    if _CANONICAL_RE.fullmatch(s) and s != "-0" and not (integer and "." in s):
-        return s
-    if len(s) > 400 or not _NUMBER_RE.fullmatch(s):
-        return None
-    try:
-        value = Decimal(s)
-    except (InvalidOperation, ValueError):
-        return None
-    if not value.is_finite() or abs(value.adjusted()) > 60:
-        return None
-    if integer and value != value.to_integral_value():
-        return None
-    out = format(value.normalize(), "f")
-    return "0" if out == "-0" else out
-
-
-def is_canonical_number(text: str, integer: bool = False) -> bool:
-    return bool(_CANONICAL_RE.fullmatch(text)) and text != "-0" and not (integer and "." in text)
-
-
 # ---------------------------------------------------------------------------------------------- reading
 
 
@@ -258,6 +213,24 @@ def read_table(
             return None, problems
     table.bom, table.crlf, table.final_newline = bom, crlf, final_newline
     return table, []
+
+
+def read_records(path: str | Path, relpath: str) -> list[dict[str, str]]:
+    """The records of a CSV file as dicts of cell text (empty string = unknown), read by ``read_table``;
+    UserError with the located problems when the file cannot be parsed. Rows with the wrong number of
+    fields are left out (``livingreview validate`` reports them)."""
+    table, problems = read_table(path, relpath)
+    if table is None:
+        raise UserError("; ".join(str(p) for p in problems))
+    columns = [col.tolist() for col in table.columns]
+    return [dict(zip(table.header, (str(c[i]) for c in columns), strict=True)) for i in range(table.nrows)]
+
+
+def resource_records(root: str | Path, resource: dict) -> list[dict[str, str]]:
+    """``read_records`` of a descriptor resource's file under ``root``; [] when the file does not exist."""
+    relpath = resource_path(resource)
+    path = Path(root) / relpath
+    return read_records(path, relpath) if path.is_file() else []
 
 
 def _header_problem(header: list[str], relpath: str) -> Problem | None:
@@ -467,95 +440,6 @@ def to_csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     writer.writerow(header)
     writer.writerows(rows)
     return buf.getvalue()
-
-
-def canonical_text(
-    table: RawTable, fields: Sequence[dict], primary_key: Sequence[str]
-) -> tuple[str | None, list[Problem]]:
-    """The canonical text of ``table`` under a Table Schema's ``fields`` and ``primary_key``, or ``None`` and
-    the problems that make rewriting unsafe (ragged rows, missing/unknown/duplicated columns, cells of a
-    numeric column that are not numbers)."""
-    names = [f["name"] for f in fields]
-    problems: list[Problem] = []
-    for line, n in table.ragged:
-        problems.append(
-            Problem(
-                table.path,
-                line,
-                "",
-                f"row has {n} fields but the header has {len(table.header)}; fix it by hand",
-            )
-        )
-    seen: dict[str, int] = {}
-    for j, name in enumerate(table.header):
-        if name in seen:
-            problems.append(
-                Problem(table.path, 1, name, f"column '{name}' appears more than once in the header")
-            )
-        seen.setdefault(name, j)
-    for name in table.header:
-        if name not in names:
-            problems.append(
-                Problem(
-                    table.path,
-                    1,
-                    name,
-                    f"unknown column '{name}' (not in datapackage.json); rename or remove it",
-                )
-            )
-    for name in names:
-        if name not in seen:
-            problems.append(Problem(table.path, 1, name, f"column '{name}' is missing from the header"))
-    if problems:
-        return None, problems
-    cols: list[np.ndarray] = []
-    for f in fields:
-        col = table.columns[seen[f["name"]]]
-        codes, uniques = pd.factorize(col)
-        kind = f.get("type", "string")
-        out = []
-        for u in uniques:
-            s = u.strip()
-            if kind in ("integer", "number") and s:
-                c = canonical_number(s, integer=kind == "integer")
-                if c is None:
-                    bad = np.flatnonzero(col == u)
-                    for i in bad[:20]:
-                        problems.append(
-                            Problem(
-                                table.path,
-                                int(table.lines[i]),
-                                f["name"],
-                                f"{u!r} is not {'an integer' if kind == 'integer' else 'a number'};"
-                                " fix it by hand",
-                            )
-                        )
-                    c = s
-                s = c
-            out.append(s)
-        cols.append(np.array(out, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object))
-    if problems:
-        return None, sorted(problems)
-    order = _sort_order(
-        cols,
-        [names.index(k) for k in primary_key if k in names],
-        [fields[names.index(k)].get("type", "string") for k in primary_key if k in names],
-    )
-    rows = zip(*(c[order] for c in cols), strict=True) if len(order) else iter(())
-    return to_csv_text(names, rows), []
-
-
-def _sort_order(cols: list[np.ndarray], key_idx: list[int], kinds: list[str]) -> np.ndarray:
-    n = len(cols[0]) if cols else 0
-    if not key_idx or n == 0:
-        return np.arange(n)
-    keys = []
-    for j, kind in zip(key_idx, kinds, strict=True):
-        if kind in ("integer", "number"):
-            keys.append([Decimal(v) if v else Decimal("-Infinity") for v in cols[j]])
-        else:
-            keys.append(list(cols[j]))
-    return np.array(sorted(range(n), key=lambda i: tuple(k[i] for k in keys)), dtype=np.int64)
 
 
 def write_atomic(path: str | Path, text: str) -> None:

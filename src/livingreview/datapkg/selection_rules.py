@@ -1,8 +1,8 @@
 """Review rules for the search and selection tables (``protocol``, ``searches``, ``search_results``,
 ``records``, ``screening``) that a Table Schema cannot express, and their links to the evidence tables.
 
-Called by ``livingreview.datapkg.validate`` after the column checks, on the same checked tables, so every problem is
-reported as ``path:line:column: message`` like any other.
+Called by ``livingreview.datapkg.validate`` after the schema checks, on the same checked tables, so every
+problem is reported as ``path:line:column: message`` like any other.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from livingreview.datapkg.csvfile import Problem
+from livingreview.datapkg.problems import Problem
 
 RETRIEVAL_DECISIONS = {"retrieved", "not_retrieved"}
 STAGE_TA, STAGE_RETRIEVAL, STAGE_ELIGIBILITY = "1_title_abstract", "2_retrieval", "3_eligibility"
@@ -26,6 +26,7 @@ def _frame(table) -> pd.DataFrame:
 
 
 def check_selection(tables: dict, problems: list[Problem]) -> None:
+    """The rules of the selection tables; nothing is checked unless all five were read."""
     needed = ("protocol", "searches", "search_results", "records", "screening")
     if not all(name in tables for name in needed):
         return

@@ -7,7 +7,6 @@ also describe different patients, so a group whose range straddles a cut-off is 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 HIGH_DOSE_PER_CYCLE = 2.0  # g/kg per cycle: the usual "high-dose" immunomodulatory course
@@ -51,15 +50,3 @@ def daily_dose_group(cases: pd.DataFrame) -> pd.Series:
     out[high.fillna(False)] = DAILY_HIGH
     out[(hi <= CONVENTIONAL_DAILY_MAX + _TOL).fillna(False)] = DAILY_CONVENTIONAL
     return out
-
-
-def format_range(lo: float | None, hi: float | None, unit: str = "") -> str:
-    """'2', '2-3' or '' for unknown, with an optional unit: how regimens are shown in tables."""
-    if lo is None or pd.isna(lo):
-        lo = hi
-    if hi is None or pd.isna(hi):
-        hi = lo
-    if lo is None or pd.isna(lo):
-        return ""
-    text = f"{lo:g}" if np.isclose(lo, hi) else f"{lo:g}–{hi:g}"
-    return f"{text} {unit}".strip()

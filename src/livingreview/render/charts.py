@@ -21,7 +21,7 @@ when their input is that large, so Altair's ``MaxRowsError`` can never happen.
 
 Builders (each returns a :class:`Figure` with a title and a generated description):
 ``regimens(cases, disease=None)``, ``before_after(outcomes, source)``, ``subtypes(cases, disease)``,
-``accumulation(cases)``. The forest and cumulative plots of a meta-analysis are in :mod:`livingreview.render.forest`.
+``accumulation(cases)``. The forest and cumulative plots are in :mod:`livingreview.render.forest`.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def show(chart: Any, description: str, *, title: str | None = None, max_rows: in
 def _renderer(spec: dict, **metadata: Any) -> dict[str, str]:
     """Renderer for bare Altair charts: offline, but warns (and -W fails the book)."""
     warnings.warn(
-        "an Altair chart was displayed without livingreview.charts.show(chart, description)",
+        "an Altair chart was displayed without livingreview.render.charts.show(chart, description)",
         UserWarning,
         stacklevel=2,
     )

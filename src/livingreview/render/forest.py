@@ -1,15 +1,13 @@
-"""Altair charts of the response evidence: forest plot and cumulative plot.
+"""The forest plot and the cumulative plot of a disease's response evidence, with their text descriptions.
 
-Both chart builders take **aggregated data only**: one row per report with the columns of
-:func:`livingreview.evidence.reports.reports_by_source` (``source``, ``year``, ``n_patients``,
-``n_responders``; ``label`` optional, defaulting to ``source``). They never see patient rows.
-Each chart has a matching ``*_description`` function returning a plain-text summary for readers
-who cannot see the chart (the book prints it under the chart).
+Both take evidence already computed (``livingreview.evidence.analyses``: each report's proportion and exact
+interval, the pooled estimate, the cumulative series); nothing here fits a model. Each chart has a
+``*_description`` returning a plain-text summary for readers who cannot see it (printed under the chart).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -20,45 +18,27 @@ _ROW_PX = 18
 _PCT = ".0%"
 
 
-def _reports(reports: pd.DataFrame) -> pd.DataFrame:
-    needed = ["source", "year", "n_patients", "n_responders"]
-    missing = [c for c in needed if c not in reports.columns]
-    if missing:
-        raise ValueError(f"reports lacks column(s) {', '.join(missing)} (pass one row per report)")
-    if reports["source"].duplicated().any():
-        dup = reports.loc[reports["source"].duplicated(), "source"].iloc[0]
-        raise ValueError(f"report {dup!r} appears more than once: aggregate to one row per report first")
-    frame = reports.dropna(subset=["n_responders"]).copy()
-    frame["label"] = frame["label"] if "label" in frame.columns else frame["source"]
-    frame = frame.sort_values(["year", "source"], kind="stable").reset_index(drop=True)
-    rows = stats.proportion_table(frame["n_responders"].astype(int), frame["n_patients"].astype(int))
-    frame["proportion"] = [r["proportion"] for r in rows]
-    frame["ci_low"] = [r["exact_low"] for r in rows]
-    frame["ci_high"] = [r["exact_high"] for r in rows]
-    return frame
-
-
 def _fmt_ci(est: float | None, lo: float | None, hi: float | None) -> str:
     if est is None:
         return "not estimable"
     return f"{100 * est:.0f}% ({100 * lo:.0f}–{100 * hi:.0f})"
 
 
-def forest_data(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = None) -> pd.DataFrame:
-    """Rows of the forest plot: one per report plus a final pooled row (``kind`` = "pooled")."""
-    frame = _reports(reports)
-    if pooled is None:
-        pooled = stats.pool_glmm(frame["n_responders"].astype(int), frame["n_patients"].astype(int))
+def forest_rows(
+    per_report: pd.DataFrame, pooled: stats.PooledEstimate, label: Callable[[str], str] = str
+) -> pd.DataFrame:
+    """Rows of the forest plot: one per report (``per_report`` of ``analyses.with_exact_intervals``) plus
+    a final pooled row (``kind`` = "pooled")."""
     out = pd.DataFrame(
         {
             "kind": "report",
-            "label": frame["label"].astype(str),
-            "year": frame["year"].astype("string").fillna("year not shown"),
-            "n": frame["n_patients"].astype(int),
-            "events": frame["n_responders"].astype(int),
-            "proportion": frame["proportion"],
-            "ci_low": frame["ci_low"],
-            "ci_high": frame["ci_high"],
+            "label": per_report["source"].map(label).astype(str),
+            "year": per_report["year"].astype("string").fillna("year not shown"),
+            "n": per_report["n_evaluable"].astype(int),
+            "events": per_report["n_responders"].astype(int),
+            "proportion": per_report["proportion"],
+            "ci_low": per_report["ci_low"],
+            "ci_high": per_report["ci_high"],
         }
     )
     out["pct_text"] = [f"{100 * p:.0f}" for p in out["proportion"]]
@@ -84,16 +64,9 @@ def forest_data(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = Non
     return out
 
 
-def forest_chart(
-    reports: pd.DataFrame,
-    pooled: stats.PooledEstimate | None = None,
-    title: str = "Response to IVIG by report",
-) -> alt.HConcatChart:
-    """Forest plot: text columns (report, year, n, events, %, 95% CI) and exact CIs, GLMM diamond.
-
-    ``pooled`` defaults to :func:`livingreview.stats.pool_glmm` of the reports.
-    """
-    data = forest_data(reports, pooled)
+def forest_chart(data: pd.DataFrame, title: str = "Response to IVIG by report") -> alt.HConcatChart:
+    """Forest plot of :func:`forest_rows`: text columns (report, year, n, events, %, 95% CI), exact CIs and
+    the pooled diamond."""
     height = _ROW_PX * (len(data) + 1)
     y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(data["row"])))
     base = alt.Chart(data).properties(height=height)
@@ -176,9 +149,8 @@ def forest_chart(
     )
 
 
-def forest_description(reports: pd.DataFrame, pooled: stats.PooledEstimate | None = None) -> str:
-    """Accessible text summary of :func:`forest_chart`."""
-    data = forest_data(reports, pooled)
+def forest_description(data: pd.DataFrame, pooled: stats.PooledEstimate) -> str:
+    """Accessible text summary of :func:`forest_chart` of the same rows."""
     rep = data[data["kind"] == "report"]
     if rep.empty:
         return "Forest plot: no report gives the number of responders."
@@ -189,8 +161,6 @@ def forest_description(reports: pd.DataFrame, pooled: stats.PooledEstimate | Non
         f"({rep['year'].iloc[0]}–{rep['year'].iloc[-1]}). {full} report(s) had every patient respond."
     ]
     pooled_rows = data[data["kind"] == "pooled"]
-    if pooled is None:
-        pooled = stats.pool_glmm(rep["events"], rep["n"])
     if not pooled_rows.empty:
         lines.append(
             f"{pooled_rows['label'].iloc[0]}: {_fmt_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}"
@@ -209,22 +179,11 @@ def forest_description(reports: pd.DataFrame, pooled: stats.PooledEstimate | Non
     return " ".join(lines)
 
 
-def cumulative_data(reports: pd.DataFrame, method: str = "glmm") -> pd.DataFrame:
-    """Pooled estimate after each publication year (one row per year); reports whose year is not known
-    cannot be placed in time and are left out (the description says how many)."""
-    frame = _reports(reports)
-    frame = frame[frame["year"].notna()]
-    rows: list[dict[str, Any]] = stats.cumulative_by_year(
-        frame["n_responders"].astype(int), frame["n_patients"].astype(int), frame["year"].astype(int), method
-    )
-    return pd.DataFrame(rows)
-
-
 def cumulative_chart(
-    reports: pd.DataFrame, title: str = "Cumulative pooled response by publication year", method: str = "glmm"
+    series: pd.DataFrame, title: str = "Cumulative pooled response by publication year"
 ) -> alt.LayerChart:
-    """Estimate and 95% CI as the evidence accumulated, one point per publication year."""
-    data = cumulative_data(reports, method)
+    """Estimate and 95% CI as the evidence accumulated (``analyses.cumulative``), one point per year."""
+    data = series.copy()
     data["label"] = [
         f"{k} report(s), {n} patients" for k, n in zip(data["k"], data["n_patients"], strict=True)
     ]
@@ -253,13 +212,11 @@ def cumulative_chart(
     return alt.layer(band, line, pts).properties(title=title, width=420, height=220)
 
 
-def cumulative_description(reports: pd.DataFrame, method: str = "glmm") -> str:
-    """Accessible text summary of :func:`cumulative_chart`."""
-    data = cumulative_data(reports, method)
+def cumulative_description(data: pd.DataFrame, undated: int = 0) -> str:
+    """Accessible text summary of :func:`cumulative_chart`; ``undated`` reports could not be placed."""
     if data.empty:
         return "Cumulative plot: no report gives the number of responders."
     first, last = data.iloc[0], data.iloc[-1]
-    undated = int(_reports(reports)["year"].isna().sum())
     missing = f" {undated} report(s) without a known year are left out." if undated else ""
     return (
         f"Cumulative pooled response over {len(data)} publication year(s). After {first['year']} "

@@ -158,3 +158,9 @@ def show(
         out.append("</tr>")
     out.append("</tbody></table></div>")
     return Table("".join(out), frame, caption)
+
+
+def show_linked(frame: pd.DataFrame, caption: str, column: str = "Report", **options: Any) -> Table:
+    """:func:`show` with each value of ``column`` (a bib key) shown as its label and linked to the
+    bibliography."""
+    return show(frame, caption=caption, link_column=column, link_text=citations.label, **options)

@@ -1,0 +1,74 @@
+"""Numbers as readers see them: percentages, intervals, ranges, counted nouns. One formatter per idea."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from livingreview import stats
+
+NA_TEXT = "—"
+
+
+class Text(str):
+    """A string whose plain-text representation has no quotes, so ``{glue:text}`` shows it as is."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def pct(p: float | None, digits: int = 1) -> str:
+    """A proportion as a percentage: 0.95 -> '95.0 %'; unknown -> '—'."""
+    return NA_TEXT if _missing(p) else f"{100 * p:.{digits}f} %"
+
+
+def pct_interval(lo: float | None, hi: float | None, digits: int = 1) -> str:
+    """An interval of proportions: '87.4–98.1 %'; unknown -> '—'."""
+    if _missing(lo) or _missing(hi):
+        return NA_TEXT
+    return f"{100 * lo:.{digits}f}–{100 * hi:.{digits}f} %"
+
+
+def describe_pooled(result: stats.PooledEstimate, digits: int = 1) -> str:
+    """One phrase for prose: '95.0 % (95 % CI 87.4–98.1 %)', with the caveat when not pooled."""
+    if result.k == 0 or result.estimate is None:
+        return "not estimable (no report gives responders)"
+    text = f"{pct(result.estimate, digits)} (95 % CI {pct_interval(result.ci_low, result.ci_high, digits)})"
+    return f"{text}, from a single report (not pooled)" if result.k == 1 else text
+
+
+def format_range(lo: float | None, hi: float | None, unit: str = "") -> str:
+    """'2', '2–3' or '' for unknown, with an optional unit: how regimens are shown."""
+    lo, hi = (hi if _missing(lo) else lo), (lo if _missing(hi) else hi)
+    if _missing(lo):
+        return ""
+    text = f"{lo:g}" if np.isclose(lo, hi) else f"{lo:g}–{hi:g}"
+    return f"{text} {unit}".strip()
+
+
+def plain(value: float) -> int | float:
+    """12.0 -> 12, so that quoted numbers read as the source wrote them."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def plural(noun: str, n: int) -> str:
+    if n == 1:
+        return noun
+    return noun[:-1] + "ies" if noun.endswith("study") else noun if noun.endswith("s") else noun + "s"
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 report', '3 reports'."""
+    return f"{n} {plural(noun, n)}"
+
+
+def series(counts: dict[str, int]) -> str:
+    """'3 case reports, 2 case series and 1 retrospective cohort'."""
+    parts = [counted(n, noun) for noun, n in counts.items() if n]
+    if not parts:
+        return "none"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

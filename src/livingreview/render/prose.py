@@ -1,0 +1,60 @@
+"""Sentences the chapter template quotes, written from the evidence so they hold for any number of reports."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from livingreview.evidence.designs import DESIGN_LABELS
+from livingreview.evidence.disease import DiseaseEvidence
+from livingreview.render.numbers import counted, describe_pooled, pct, pct_interval, series
+
+
+def design_mix(all_reports: pd.DataFrame) -> str:
+    """'3 case reports and 1 case series'."""
+    designs = all_reports["design"].value_counts().reindex(list(DESIGN_LABELS)).dropna().astype(int)
+    return series({DESIGN_LABELS[k]: v for k, v in designs.items()})
+
+
+def response_summary(ev: DiseaseEvidence) -> str:
+    pooled, crude = ev.pooled, ev.crude
+    if pooled.k == 0:
+        return (
+            "No uncontrolled report counts responders patient by patient, so no response proportion "
+            "can be given; the group-level measures below are what the reports give."
+        )
+    which = "the one report" if pooled.k == 1 else f"the {pooled.k} reports"
+    interval = pct_interval(crude.ci_low, crude.ci_high)
+    text = (
+        f"{crude.n_events} of {crude.n_patients} patients responded in {which} that count responders "
+        f"(crude proportion {pct(crude.estimate)}, exact 95 % CI {interval})."
+    )
+    if pooled.k >= 2:
+        text += (
+            " The primary pooled estimate, a random-intercept logistic model across the reports, is "
+            f"{describe_pooled(pooled)}"
+        )
+        if pooled.tau2 is not None:
+            text += (
+                f", with between-report variance τ² = {pooled.tau2:.2f} and a 95 % prediction "
+                f"interval of {pct_interval(pooled.pi_low, pooled.pi_high)} for the response in a new report"
+            )
+        text += "."
+    return text
+
+
+def controlled_summary(controlled: pd.DataFrame) -> str:
+    if controlled.empty:
+        return "No controlled study of IVIG in this disease was found."
+    comparators = sorted(set(controlled["comparator"].dropna()))
+    return (
+        f"{counted(controlled['source'].nunique(), 'controlled study')} compared IVIG "
+        f"({int(controlled['n_patients'].sum())} patients in IVIG arms) with "
+        f"{'; '.join(comparators) or 'a control group'}. Their results are shown arm by arm below and are "
+        "never pooled with the uncontrolled reports."
+    )
+
+
+def year_span(first: int | None, last: int | None) -> str:
+    if first is None:
+        return "years not shown"
+    return str(first) if first == last else f"{first}–{last}"
