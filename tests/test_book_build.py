@@ -82,11 +82,11 @@ def test_builders_return_figures_with_title_and_description(cases):
 def test_no_max_rows_error_at_any_size(cases, n):
     big = _big_cases(cases, n)
     fig = charts.regimens(big)  # aggregates to one row per regimen
-    assert charts._spec_rows(fig.spec) <= charts.MAX_ROWS
+    assert charts.spec_rows(fig.spec) <= charts.MAX_ROWS
     fig = charts.accumulation(big)
-    assert charts._spec_rows(fig.spec) <= charts.MAX_ROWS
+    assert charts.spec_rows(fig.spec) <= charts.MAX_ROWS
     fig = charts.subtypes(big, "SjS")
-    assert charts._spec_rows(fig.spec) <= charts.MAX_ROWS
+    assert charts.spec_rows(fig.spec) <= charts.MAX_ROWS
 
 
 def test_per_report_chart_refuses_clearly_when_too_many_reports(cases):

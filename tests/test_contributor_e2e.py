@@ -6,7 +6,9 @@ import subprocess
 from pathlib import Path
 
 from livingreview.cli import main
-from livingreview.cli.check_release import export_tree
+from livingreview.cli.git import export_tree
+from livingreview.datapkg.bibfile import load_bib
+from livingreview.datapkg.csvfile import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 WATCHED = (
@@ -92,6 +94,7 @@ def flags(values: dict[str, str]) -> list[str]:
 
 import os  # noqa: E402
 import pty  # noqa: E402
+import re  # noqa: E402
 import select  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -101,7 +104,10 @@ import pytest  # noqa: E402
 
 @pytest.fixture
 def repo(tmp_path):
-    return make_repo(tmp_path)
+    repo = make_repo(tmp_path)
+    # the made-up report and the unknown key of these tests must really be new to the data
+    assert not {CASE["source"], "nobody2020"} & load_bib(repo / "references.bib").keys
+    return repo
 
 
 def _versions(repo) -> dict[str, str]:
@@ -221,10 +227,25 @@ def test_correction_needs_a_patch_and_schema_change_a_major(repo, capsys):
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
     assert code == 1 and "is a minor bump" in out and f"needs exactly {v['patch']}" in out
     desc = repo / "data" / "datapackage.json"
-    desc.write_text(desc.read_text(encoding="utf-8").replace('"maxLength": 60', '"maxLength": 80', 1))
+    text = desc.read_text(encoding="utf-8")
+    limit = int(re.search(r'"maxLength": (\d+)', text)[1])  # loosen the first length limit: a schema change
+    desc.write_text(text.replace(f'"maxLength": {limit}', f'"maxLength": {limit + 20}', 1), encoding="utf-8")
     code, out, _ = cli(repo, "check-release", "main", capsys=capsys)
     major = f"{int(v['base'].split('.')[0]) + 1}.0.0"
     assert code == 1 and f"needs exactly {major}" in out and "schema changed" in out
+
+
+def _cases(repo: Path) -> list[dict[str, str]]:
+    return read_records(repo / "data" / "cases.csv", "data/cases.csv")
+
+
+def _existing_key_as_manual_record(repo: Path) -> list[str]:
+    """Manual --bib-* options for a key already in references.bib, with the year its key ends in, so that no
+    rule but the one about existing keys applies."""
+    keys = sorted(load_bib(repo / "references.bib").keys)
+    key, year = next((k, m[1]) for k in keys if (m := re.fullmatch(r"[a-z]+([12][0-9]{3})", k)))
+    others = {k: v for k, v in BIB.items() if k not in ("bib-key", "bib-year")}
+    return ["--bib-key", key, *flags(others), "--bib-year", year]
 
 
 BAD_FLAGS = {
@@ -238,7 +259,7 @@ BAD_FLAGS = {
     "responders > patients": ({"n-responders": "3"}, "responders cannot exceed patients"),
     "age without age_stat": ({"age-stat": ""}, "age_stat must say"),
     "bad case_id": ({"case-id": "lv-1"}, "does not match the pattern"),
-    "duplicate case_id": ({"case-id": "LV-kofler2021-01"}, "already exists"),
+    "duplicate case_id": (lambda repo: {"case-id": _cases(repo)[0]["case_id"]}, "already exists"),
     "unknown source": ({"source": "nobody2020"}, "'nobody2020' is not a key in references.bib"),
 }
 
@@ -246,6 +267,7 @@ BAD_FLAGS = {
 @pytest.mark.parametrize("case", BAD_FLAGS, ids=list(BAD_FLAGS))
 def test_every_bad_flag_is_refused_and_nothing_changes(repo, capsys, case):
     change, expected = BAD_FLAGS[case]
+    change = change(repo) if callable(change) else change
     before = snapshot(repo)
     values = {**CASE, **change}
     bib = BIB if "source" not in change else {}
@@ -276,16 +298,7 @@ BAD_BIB = {
         "must end with the year 2024",
     ),
     "manual record incomplete": (["--bib-key", "mustermann2024", "--bib-title", "T"], "needs --bib-authors"),
-    "existing key": (  # a key already in references.bib, with a matching year so no other rule fires
-        [
-            "--bib-key",
-            "kofler2021",
-            *flags({k: v for k, v in BIB.items() if k not in ("bib-key", "bib-year")}),
-            "--bib-year",
-            "2021",
-        ],
-        "is already a key",
-    ),
+    "existing key": (_existing_key_as_manual_record, "is already a key"),
     "missing bibtex file": (["--bibtex-file", "/nonexistent/x.bib"], "--bibtex-file"),
     "two ways at once": (["--bibtex", "@article{x2020,}", "--bib-key", "x2020"], "one way"),
 }
@@ -294,6 +307,7 @@ BAD_BIB = {
 @pytest.mark.parametrize("case", BAD_BIB, ids=list(BAD_BIB))
 def test_every_bad_reference_is_refused_and_nothing_changes(repo, capsys, case):
     extra, expected = BAD_BIB[case]
+    extra = extra(repo) if callable(extra) else extra
     before = snapshot(repo)
     code, out, err = cli(repo, "add", "--no-input", *flags(CASE), *extra, capsys=capsys)
     assert code == 1
@@ -325,14 +339,15 @@ def test_no_tty_no_hang(repo):
 
 
 def test_duplicate_row_except_case_id_is_refused(repo, capsys):
-    from livingreview.cli.check_release import table_rows
-
-    row = table_rows(repo / "data" / "cases.csv", "data/cases.csv")[0]
+    rows = _cases(repo)
+    row = rows[0]
+    ids = {r["case_id"] for r in rows}
+    free = next(
+        f"{row['case_id'][:-2]}{n:02d}" for n in range(1, 100) if f"{row['case_id'][:-2]}{n:02d}" not in ids
+    )
     before = snapshot(repo)
     values = {k.replace("_", "-"): v for k, v in row.items() if v and k != "case_id"}
-    code, _, err = cli(
-        repo, "add", "--no-input", *flags(values), "--case-id", row["case_id"][:-2] + "09", capsys=capsys
-    )
+    code, _, err = cli(repo, "add", "--no-input", *flags(values), "--case-id", free, capsys=capsys)
     assert code == 1 and f"repeats {row['case_id']}" in err
     assert snapshot(repo) == before
 

@@ -1,10 +1,15 @@
 """A corpus of corruptions: each breaks one thing in a copy of data/ + references.bib, and `livingreview
 validate` must name the exact path:line:column, exit 1, print no traceback and leave every file
-byte-identical."""
+byte-identical; `fmt` must then refuse without touching a file or leave nothing for itself to fix.
+
+Every corruption picks the rows it breaks by what they hold (a row with an age, a source with several case
+groups...) and derives the expected message from those rows and from the schema, so the corpus does not
+depend on which reports are in the data today."""
 
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -16,7 +21,9 @@ from pathlib import Path
 import pytest
 
 from livingreview import cli
+from livingreview.datapkg.bibfile import load_bib
 from livingreview.datapkg.csvfile import to_csv_text
+from livingreview.datapkg.review_rules import MAX_CYCLE_DOSE, MAX_DAILY_DOSE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,15 +75,42 @@ class Table:
         raise KeyError(key)
 
     def first_key(self, **match: str) -> str:
-        for r in self.rows:
-            if all(r[self.header.index(c)] == v for c, v in match.items()):
-                return r[0]
-        raise KeyError(match)
+        return self.find(lambda r: all(r[c] == v for c, v in match.items()))
+
+    def dicts(self) -> list[dict[str, str]]:
+        return [dict(zip(self.header, r, strict=True)) for r in self.rows]
+
+    def find(self, predicate: Callable[[dict[str, str]], bool]) -> str:
+        """The key of the first row (as a dict) for which ``predicate`` holds."""
+        for r in self.dicts():
+            if predicate(r):
+                return r[self.header[0]]
+        raise LookupError("no row of the data fits this corruption")
+
+    def row(self, key: str) -> dict[str, str]:
+        return dict(zip(self.header, self.rows[self.index(key)], strict=True))
 
 
-def bib_line(root: Path, key: str) -> int:
-    text = (root / "references.bib").read_text(encoding="utf-8")
-    return text[: text.index("{" + key + ",")].count("\n") + 1
+def schema(root: Path, table: str, field: str) -> dict:
+    """The constraints of a field in the copy's datapackage.json."""
+    package = json.loads((root / "data/datapackage.json").read_text(encoding="utf-8"))
+    res = next(r for r in package["resources"] if r["name"] == table)
+    return next(f for f in res["schema"]["fields"] if f["name"] == field).get("constraints", {})
+
+
+def number(value: float) -> str:
+    """A number as the validator's messages write it."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def unused_key(root: Path) -> str:
+    """A well-formed bib key that references.bib does not have."""
+    keys = load_bib(root / "references.bib").keys
+    return next(f"nobody{year}" for year in range(2000, 2100) if f"nobody{year}" not in keys)
+
+
+def given(*fields: str) -> Callable[[dict[str, str]], bool]:
+    return lambda r: all(r[f] for f in fields)
 
 
 Corruption = Callable[[Path], tuple[str, str]]
@@ -90,6 +124,14 @@ def corruption(func: Corruption) -> Corruption:
 
 def cell(root: Path, table: str, key: str, column: str, value: str, fragment: str) -> tuple[str, str]:
     t = Table(root, table).set(key, column, value).save()
+    return f"{t.rel}:{t.line(key)}:{column}:", fragment
+
+
+def cells(root: Path, table: str, key: str, values: dict[str, str], column: str, fragment: str):
+    t = Table(root, table)
+    for name, value in values.items():
+        t.set(key, name, value)
+    t.save()
     return f"{t.rel}:{t.line(key)}:{column}:", fragment
 
 
@@ -187,17 +229,18 @@ def unterminated_quote(root):
     p = root / "data/outcomes.csv"
     text = p.read_text(encoding="utf-8")
     line = text.count("\n") + 1
-    p.write_text(text + 'SjS-rist2011-x-overall,rist2011,,"Summary paragraph 3\n', encoding="utf-8")
+    p.write_text(text + 'X-x2000-x,x2000,,"a quote never closed\n', encoding="utf-8")
     return f"data/outcomes.csv:{line}::", "unterminated quoted field"
 
 
 @corruption
 def stray_quote(root):
     t = Table(root, "outcomes")
-    line = t.line(t.rows[3][0])
     p = root / "data/outcomes.csv"  # a quoted cell followed by more text: "abc"x
     lines = p.read_text(encoding="utf-8").split("\n")
-    lines[line - 1] = re.sub(r",([a-z]+),", r',"\1"x,', lines[line - 1], count=1)
+    i = next(i for i, text in enumerate(lines[1:], 1) if re.search(r",([a-z]+),", text))
+    line = t.line(next(r[0] for r in t.rows if lines[i].startswith(r[0] + ",")))
+    lines[i] = re.sub(r",([a-z]+),", r',"\1"x,', lines[i], count=1)
     p.write_text("\n".join(lines), encoding="utf-8")
     return f"data/outcomes.csv:{line}::", "stray"
 
@@ -214,14 +257,14 @@ def huge_field(root):
 @corruption
 def huge_field_within_csv_limit(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.rows[3][0], "comorbidities", "y" * 100_000, "maximum is 500")
+    limit = schema(root, "cases", "comorbidities")["maxLength"]
+    return cell(root, "cases", t.rows[3][0], "comorbidities", "y" * 100_000, f"maximum is {limit}")
 
 
 @corruption
 def non_minimal_quoting(root):
     t = Table(root, "cases")
-    country = t.header.index("country")
-    key = next(r[0] for r in t.rows if r[country] and "," not in r[country])
+    key = t.find(lambda r: r["country"] and "," not in r["country"])
     value = t.get(key, "country")
     line = t.line(key)
     p = root / "data/cases.csv"
@@ -305,12 +348,15 @@ def rows_unsorted(root):
 @corruption
 def duplicate_case_row(root):
     t = Table(root, "cases")
-    i = t.index(t.first_key(source="rist2011"))
-    copy = list(t.rows[i])
-    copy[0] = copy[0][:-2] + "99"
-    t.rows.insert(i + 4, copy)
+    original = t.rows[0]
+    copy = list(original)
+    ids = {r[0] for r in t.rows}
+    copy[0] = next(
+        f"{original[0][:-2]}{n:02d}" for n in range(99, 0, -1) if f"{original[0][:-2]}{n:02d}" not in ids
+    )
+    t.rows.insert(4, copy)
     t.save()
-    return f"data/cases.csv:{t.line(copy[0])}::", f"duplicate of line {t.line(t.rows[i][0])}"
+    return f"data/cases.csv:{t.line(copy[0])}::", f"duplicate of line {t.line(original[0])}"
 
 
 # ----------------------------------------------------------------------------------------- schema
@@ -329,32 +375,23 @@ def integer_not_whole(root):
 @corruption
 def number_type(root):
     return cell(
-        root, "cases", Table(root, "cases").first_key(age_stat="mean"), "age_years", "4O", "not a number"
+        root, "cases", Table(root, "cases").find(given("age_years")), "age_years", "4O", "not a number"
     )
 
 
 @corruption
 def decimal_comma(root):
-    return cell(
-        root,
-        "outcomes",
-        Table(root, "outcomes").first_key(statistic="mean"),
-        "value",
-        "9,2",
-        "decimal separator",
-    )
+    t = Table(root, "outcomes")
+    return cell(root, "outcomes", t.find(given("value")), "value", "9,2", "decimal separator")
 
 
 @corruption
 def enum_value(root):
-    return cell(
-        root,
-        "cases",
-        Table(root, "cases").first_key(disease="LV"),
-        "disease",
-        "lv",
-        "'lv' is not one of LCV, CLE, LV, SSc, SjS",
-    )
+    t = Table(root, "cases")
+    allowed = schema(root, "cases", "disease")["enum"]
+    key = t.find(lambda r: r["disease"].lower() != r["disease"])
+    wrong = t.get(key, "disease").lower()
+    return cell(root, "cases", key, "disease", wrong, f"{wrong!r} is not one of {', '.join(allowed)}")
 
 
 @corruption
@@ -364,22 +401,23 @@ def enum_outcomes(root):
 
 @corruption
 def required_empty(root):
+    assert schema(root, "cases", "locator").get("required")
     return cell(root, "cases", Table(root, "cases").rows[1][0], "locator", "", "locator is required")
 
 
 @corruption
 def unique_case_id(root):
     t = Table(root, "cases")
-    key = t.first_key(source="rist2011")
-    dup = t.rows[t.index(key) + 1][0]
+    key, dup = t.rows[0][0], t.rows[1][0]
+    line = t.line(dup)
     t.set(dup, "case_id", key).save()
-    return f"data/cases.csv:{t.line(key) + 1}:case_id:", f"duplicate case_id '{key}'"
+    return f"data/cases.csv:{line}:case_id:", f"duplicate case_id '{key}'"
 
 
 @corruption
 def pattern_source(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(via="gao2022"), "via", "Gao 2022", "does not match the pattern")
+    return cell(root, "cases", t.find(given("via")), "via", "Not A Key", "does not match the pattern")
 
 
 @corruption
@@ -392,51 +430,60 @@ def pattern_outcome_id(root):
 
 @corruption
 def minimum(root):
-    return cell(root, "cases", Table(root, "cases").rows[3][0], "n_patients", "0", "below the minimum 1")
+    low = schema(root, "cases", "n_patients")["minimum"]
+    key = Table(root, "cases").rows[3][0]
+    return cell(root, "cases", key, "n_patients", number(low - 1), f"below the minimum {number(low)}")
 
 
 @corruption
 def maximum(root):
-    t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(age_stat="mean"), "age_years", "130", "above the maximum 120")
+    high = schema(root, "cases", "age_years")["maximum"]
+    key = Table(root, "cases").find(given("age_years"))
+    return cell(root, "cases", key, "age_years", number(high + 10), f"above the maximum {number(high)}")
 
 
 @corruption
 def max_length(root):
-    return cell(
-        root, "cases", Table(root, "cases").rows[0][0], "country", "Republic of " * 6, "the maximum is 60"
-    )
+    limit = schema(root, "cases", "country")["maxLength"]
+    key = Table(root, "cases").rows[0][0]
+    return cell(root, "cases", key, "country", "y" * (limit + 1), f"the maximum is {limit}")
 
 
 @corruption
 def min_length(root):
-    return cell(root, "outcomes", Table(root, "outcomes").rows[2][0], "locator", "p1", "at least 3")
+    limit = schema(root, "outcomes", "locator")["minLength"]
+    key = Table(root, "outcomes").rows[2][0]
+    return cell(root, "outcomes", key, "locator", "p" * (limit - 1), f"at least {limit}")
 
 
 @corruption
 def non_canonical_number(root):
     t = Table(root, "cases")
-    key = t.first_key(year="2011")
+    key = t.rows[0][0]
     return cell(root, "cases", key, "n_patients", t.get(key, "n_patients") + ".0", "not in canonical form")
 
 
 @corruption
 def whitespace_cell(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.rows[6][0], "country", " " + t.get(t.rows[6][0], "country"), "whitespace")
+    key = t.find(given("country"))
+    return cell(root, "cases", key, "country", " " + t.get(key, "country"), "whitespace")
 
 
 @corruption
 def foreign_key(root):
     t = Table(root, "outcomes")
-    key = t.first_key(source="sanges2017")
-    return cell(root, "outcomes", key, "case_id", "SSc-sanges2017-07", "is not a case_id in data/cases.csv")
+    case_ids = {r[0] for r in Table(root, "cases").rows}
+    key = t.find(given("case_id"))
+    stem = t.get(key, "case_id")[:-2]
+    missing = next(f"{stem}{n:02d}" for n in range(99, 0, -1) if f"{stem}{n:02d}" not in case_ids)
+    return cell(root, "outcomes", key, "case_id", missing, "is not a case_id in data/cases.csv")
 
 
 @corruption
 def claims_enum(root):
     t = Table(root, "claims")
-    return cell(root, "claims", t.first_key(quantity="patients"), "quantity", "patient", "is not one of")
+    return cell(root, "claims", t.rows[0][0], "quantity", "not-a-quantity", "is not one of")
 
 
 # ----------------------------------------------------------------------------------------- references
@@ -444,13 +491,10 @@ def claims_enum(root):
 
 @corruption
 def unknown_bib_key(root):
+    t = Table(root, "cases")
+    missing = unused_key(root)
     return cell(
-        root,
-        "cases",
-        Table(root, "cases").first_key(via="gao2022"),
-        "via",
-        "smith2020",
-        "'smith2020' is not a key in references.bib",
+        root, "cases", t.find(given("via")), "via", missing, f"{missing!r} is not a key in references.bib"
     )
 
 
@@ -458,7 +502,7 @@ def unknown_bib_key(root):
 def unknown_bib_key_outcomes(root):
     t = Table(root, "outcomes")
     return cell(
-        root, "outcomes", t.first_key(case_id=""), "source", "smith2020", "not a key in references.bib"
+        root, "outcomes", t.first_key(case_id=""), "source", unused_key(root), "not a key in references.bib"
     )
 
 
@@ -480,25 +524,31 @@ def bib_parse_failure(root):
 @corruption
 def bib_duplicate_key(root):
     p = root / "references.bib"
+    key = next(iter(load_bib(p).entries))
     text = p.read_text(encoding="utf-8")
     line = text.count("\n") + 1
     p.write_text(
-        text + "@article{gao2022,\n  author = {X}, title = {Y}, journal = {Z}, year = {2022}\n}\n",
+        text + f"@article{{{key},\n  author = {{X}}, title = {{Y}}, journal = {{Z}}, year = {{2022}}\n}}\n",
         encoding="utf-8",
     )
-    return f"references.bib:{line}::", "duplicate key 'gao2022'"
+    return f"references.bib:{line}::", f"duplicate key '{key}'"
 
 
 @corruption
 def bib_missing_journal(root):
     p = root / "references.bib"
-    line = bib_line(root, "kofler2021")
+    entry = next(
+        e
+        for e in load_bib(p).entries.values()
+        if "journal" in e.fields and not {"note", "booktitle", "publisher"} & e.fields.keys()
+    )
     text = p.read_text(encoding="utf-8")
-    start = text.index("{kofler2021,")
+    start = text.index("{" + entry.key + ",")
     end = text.index("\n}", start)
-    entry = re.sub(r"\n\s*journal\s*=\s*\{[^\n]*\},?", "", text[start:end])
-    p.write_text(text[:start] + entry + text[end:], encoding="utf-8")
-    return f"references.bib:{line}:journal:", "has no journal"
+    without = re.sub(r"\n\s*journal\s*=\s*\{[^\n]*\},?", "", text[start:end])
+    assert without != text[start:end]
+    p.write_text(text[:start] + without + text[end:], encoding="utf-8")
+    return f"references.bib:{entry.line}:journal:", "has no journal"
 
 
 @corruption
@@ -543,7 +593,7 @@ def descriptor_unknown_type(root):
 @corruption
 def responders_exceed(root):
     t = Table(root, "cases")
-    key = t.first_key(source="kofler2021")
+    key = t.find(given("n_patients"))
     n = int(t.get(key, "n_patients"))
     return cell(
         root,
@@ -558,154 +608,182 @@ def responders_exceed(root):
 @corruption
 def improved_stable_worsened(root):
     t = Table(root, "cases")
-    key = t.first_key(source="ozden2020")
-    return cell(
-        root,
-        "cases",
-        key,
-        "n_improved",
-        str(int(t.get(key, "n_patients")) + 1),
-        "n_improved + n_stable + n_worsened",
-    )
+    key = t.find(given("n_patients"))
+    n = int(t.get(key, "n_patients"))
+    return cell(root, "cases", key, "n_improved", str(n + 1), "n_improved + n_stable + n_worsened")
 
 
 @corruption
 def complete_partial(root):
     t = Table(root, "cases")
-    key = t.first_key(source="kofler2021")
-    t.set(key, "n_complete", "20").set(key, "n_partial", "10").save()
-    return f"data/cases.csv:{t.line(key)}:n_complete:", "n_complete + n_partial = 30"
+    key = t.find(given("n_patients"))
+    n = int(t.get(key, "n_patients"))
+    values = {"n_complete": str(n), "n_partial": "1"}
+    return cells(root, "cases", key, values, "n_complete", f"n_complete + n_partial = {n + 1}")
 
 
 @corruption
 def male_female(root):
     t = Table(root, "cases")
-    key = t.first_key(source="kim2015")
-    return cell(root, "cases", key, "n_male", "5", "n_male + n_female")
+    key = t.find(given("n_patients"))
+    n = int(t.get(key, "n_patients"))
+    return cell(root, "cases", key, "n_male", str(n + 1), "n_male + n_female")
 
 
 @corruption
 def relapsed_exceed(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="vieira2016"), "n_relapsed", "2", "n_relapsed is 2")
+    key = t.find(given("n_patients"))
+    n = int(t.get(key, "n_patients"))
+    return cell(root, "cases", key, "n_relapsed", str(n + 1), f"n_relapsed is {n + 1}")
 
 
 @corruption
 def thrombophilic_exceed(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="monshi2014"), "n_thrombophilic", "12", "cannot exceed")
+    key = t.find(given("n_patients"))
+    n = int(t.get(key, "n_patients"))
+    return cell(root, "cases", key, "n_thrombophilic", str(n + 1), "cannot exceed")
 
 
 @corruption
 def serious_exceeds_any(root):
-    t = Table(root, "cases")
-    key = t.first_key(source="pitarch2005")
-    return cell(root, "cases", key, "n_serious_adverse_events", "1", "with serious adverse events but only 0")
+    key = Table(root, "cases").find(given("n_patients"))
+    values = {"n_with_adverse_events": "0", "n_serious_adverse_events": "1"}
+    fragment = "1 patients with serious adverse events but only 0"
+    return cells(root, "cases", key, values, "n_serious_adverse_events", fragment)
 
 
 @corruption
 def age_below_min(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="kofler2021"), "age_years", "40", "below age_min")
+    key = t.find(given("age_years", "age_stat"))
+    age = float(t.get(key, "age_years"))
+    values = {"age_min": number(age + 1), "age_max": number(age + 2)}
+    return cells(root, "cases", key, values, "age_years", "below age_min")
 
 
 @corruption
 def dose_min_above_max(root):
     t = Table(root, "cases")
+    key = t.find(given("dose_g_kg_max"))
+    high = float(t.get(key, "dose_g_kg_max"))
+    low = high + 0.5
     return cell(
         root,
         "cases",
-        t.first_key(source="kreuter2004"),
+        key,
         "dose_g_kg_min",
-        "1.8",
-        "dose_g_kg_min 1.8 is greater than dose_g_kg_max 1.5",
+        number(low),
+        f"dose_g_kg_min {number(low)} is greater than dose_g_kg_max {number(high)}",
     )
 
 
 @corruption
 def cycles_median_outside(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="kofler2021"), "cycles_median", "50", "outside cycles_min")
+    key = t.find(given("cycles_max"))
+    median = number(float(t.get(key, "cycles_max")) + 1)
+    return cell(root, "cases", key, "cycles_median", median, "outside cycles_min")
 
 
 @corruption
 def age_stat_without_age(root):
     t = Table(root, "cases")
-    key = t.first_key(source="ravat2002")
+    key = t.find(lambda r: not r["age_years"])
     return cell(root, "cases", key, "age_stat", "mean", "age_years is empty")
 
 
 @corruption
 def age_without_stat(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="kim2015"), "age_stat", "", "age_stat must say")
+    return cell(root, "cases", t.find(given("age_years")), "age_stat", "", "age_stat must say")
 
 
 @corruption
 def age_value_for_group(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="bounfour2013"), "age_stat", "value", "single patient")
+    key = t.find(lambda r: r["age_years"] and r["n_patients"] not in ("", "1"))
+    return cell(root, "cases", key, "age_stat", "value", "single patient")
 
 
 @corruption
 def daily_dose_too_high(root):
+    """One day per cycle, and a dose that is plausible per cycle but not in a single day."""
     t = Table(root, "cases")
-    key = t.first_key(source="ravat2002", dose_g_kg_max="1")
-    return cell(root, "cases", key, "dose_g_kg_max", "2.8", "above 2.5 g/kg/day")
+    dose = MAX_DAILY_DOSE + 0.3
+    key = t.find(lambda r: not r["dose_g_kg_min"] or float(r["dose_g_kg_min"]) <= dose)
+    values = {"days_per_cycle_min": "1", "days_per_cycle_max": "1", "dose_g_kg_max": number(dose)}
+    return cells(root, "cases", key, values, "dose_g_kg_max", f"above {MAX_DAILY_DOSE} g/kg/day")
 
 
 @corruption
 def cycle_dose_too_high(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="kofler2021"), "dose_g_kg_max", "4", "above 3 g/kg")
+    key = t.find(given("dose_g_kg_max"))
+    dose = number(MAX_CYCLE_DOSE + 1)
+    return cell(root, "cases", key, "dose_g_kg_max", dose, f"above {number(MAX_CYCLE_DOSE)} g/kg")
 
 
 @corruption
 def year_in_future(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="kofler2021"), "year", "2099", "in the future")
+    next_year = str(datetime.date.today().year + 1)
+    return cell(root, "cases", t.find(given("year")), "year", next_year, "in the future")
 
 
 @corruption
 def case_id_prefix(root):
     t = Table(root, "cases")
-    key = t.first_key(source="singh2020")
-    t.set(key, "disease", "LCV").save()
-    return f"data/cases.csv:{t.line(key)}:case_id:", "expected 'LCV-singh2020-NN'"
+    key = t.rows[0][0]
+    row = t.row(key)
+    other = next(d for d in schema(root, "cases", "disease")["enum"] if d != row["disease"])
+    t.set(key, "disease", other).save()
+    return f"data/cases.csv:{t.line(key)}:case_id:", f"expected '{other}-{row['source']}-NN'"
 
 
 @corruption
 def via_equals_source(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="kim2015"), "via", "kim2015", "via is the same as source")
+    key = t.rows[0][0]
+    return cell(root, "cases", key, "via", t.get(key, "source"), "via is the same as source")
 
 
 @corruption
 def source_disagrees_country(root):
     t = Table(root, "cases")
-    keys = [r[0] for r in t.rows if r[t.header.index("source")] == "rist2011"]
-    return cell(root, "cases", keys[-1], "country", "Germany", "all rows of one source must agree")
+    sources = [r["source"] for r in t.dicts()]
+    shared = next(s for s in sources if sources.count(s) > 1)
+    last = [r["case_id"] for r in t.dicts() if r["source"] == shared][-1]
+    country = "Atlantis" if t.get(last, "country") != "Atlantis" else "Utopia"
+    return cell(root, "cases", last, "country", country, "all rows of one source must agree")
 
 
 @corruption
 def case_report_many_patients(root):
     t = Table(root, "cases")
-    key = t.first_key(source="yoshioka2018")
+    key = t.first_key(design="case_report")
+    source = t.get(key, "source")
+    others = sum(int(r["n_patients"]) for r in t.dicts() if r["source"] == source and r["case_id"] != key)
     t.set(key, "n_patients", "2").save()
-    return f"data/cases.csv:{t.line(key)}:design:", "is a case_report but its rows add up to 2 patients"
+    fragment = f"is a case_report but its rows add up to {others + 2} patients"
+    return f"data/cases.csv:{t.line(key)}:design:", fragment
 
 
 @corruption
 def year_differs_from_bib(root):
     t = Table(root, "cases")
-    key = t.first_key(source="schanz2003")
-    return cell(root, "cases", key, "year", "2004", "references.bib gives 2003")
+    bib = load_bib(root / "references.bib").entries
+    key = t.find(lambda r: r["year"] and bib[r["source"]].year is not None)
+    year = bib[t.get(key, "source")].year
+    return cell(root, "cases", key, "year", str(year - 1), f"references.bib gives {year}")
 
 
 @corruption
 def steroid_dose_without_drug(root):
     t = Table(root, "cases")
-    return cell(root, "cases", t.first_key(source="singh2020"), "steroid_drug", "", "steroid_drug must name")
+    key = t.find(lambda r: r["steroid_drug"] and (r["steroid_mg_day_before"] or r["steroid_mg_day_after"]))
+    return cell(root, "cases", key, "steroid_drug", "", "steroid_drug must name")
 
 
 # ----------------------------------------------------------------------------------------- outcome rules
@@ -714,36 +792,50 @@ def steroid_dose_without_drug(root):
 @corruption
 def outcome_source_without_cases(root):
     t = Table(root, "outcomes")
-    key = t.first_key(source="rist2011")
-    return cell(root, "outcomes", key, "source", "gao2022", "has no rows in data/cases.csv")
+    case_sources = {r["source"] for r in Table(root, "cases").dicts()}
+    other = next(k for k in load_bib(root / "references.bib").entries if k not in case_sources)
+    key = t.find(lambda r: not r["case_id"])
+    return cell(root, "outcomes", key, "source", other, "has no rows in data/cases.csv")
 
 
 @corruption
 def outcome_case_other_source(root):
     t = Table(root, "outcomes")
-    key = t.first_key(source="sanges2017")
+    key = t.find(given("case_id"))
+    source = t.get(key, "source")
     cases = Table(root, "cases")
-    return cell(
-        root, "outcomes", key, "case_id", cases.first_key(source="rist2011"), "belongs to source 'rist2011'"
-    )
+    other = cases.find(lambda r: r["source"] != source)
+    fragment = f"belongs to source {cases.get(other, 'source')!r}"
+    return cell(root, "outcomes", key, "case_id", other, fragment)
 
 
 @corruption
 def outcome_id_prefix(root):
     t = Table(root, "outcomes")
-    key = t.first_key(source="sanges2017")
-    new = "SjS" + key[3:]
+    key = t.find(given("case_id"))
+    row = t.row(key)
+    disease = Table(root, "cases").get(row["case_id"], "disease")
+    other = next(d for d in schema(root, "cases", "disease")["enum"] if d != disease)
+    new = other + key[len(disease) :]
     t.set(key, "outcome_id", new).save()
-    return f"data/outcomes.csv:{t.line(new)}:outcome_id:", "must start with 'SSc-sanges2017-'"
+    return f"data/outcomes.csv:{t.line(new)}:outcome_id:", f"must start with '{disease}-{row['source']}-'"
 
 
 @corruption
 def outcome_duplicate_measure(root):
     t = Table(root, "outcomes")
-    a = t.first_key(source="rist2011", timepoint="overall")
-    b = t.rows[t.index(a) + 1][0]
-    t.set(b, "measure", t.get(a, "measure")).save()
-    return f"data/outcomes.csv:{t.line(b)}:measure:", f"as line {t.line(a)}"
+    rows = t.dicts()
+    same = ("source", "case_id", "arm", "timepoint")
+    a, b = next(
+        (a, b)
+        for a in rows
+        for b in rows
+        if a is not b and all(a[c] == b[c] for c in same) and a["measure"] != b["measure"]
+    )
+    t.set(b["outcome_id"], "measure", a["measure"]).save()
+    line_a, line_b = t.line(a["outcome_id"]), t.line(b["outcome_id"])
+    first, second = sorted((line_a, line_b))
+    return f"data/outcomes.csv:{second}:measure:", f"as line {first}"
 
 
 @corruption
@@ -769,8 +861,9 @@ def count_not_whole(root):
 @corruption
 def count_above_n(root):
     t = Table(root, "outcomes")
-    key = t.first_key(statistic="count", n="19")
-    return cell(root, "outcomes", key, "value", "20", "count 20 is more than n 19")
+    key = t.find(lambda r: r["statistic"] == "count" and r["n"])
+    n = int(t.get(key, "n"))
+    return cell(root, "outcomes", key, "value", str(n + 1), f"count {n + 1} is more than n {n}")
 
 
 @corruption
@@ -784,64 +877,63 @@ def p_value_on_before(root):
 # ------------------------------------------------------------------------------ search and selection
 
 
-def _first_included(root) -> tuple[Table, str]:
-    t = Table(root, "screening")
-    rid = next(r[0] for r in t.rows if r[t.header.index("stage")] == "3_eligibility" and r[3] == "include")
-    return t, rid
-
-
 def _screening_line(t: Table, rid: str, stage: str) -> int:
     reader = csv.reader(io.StringIO(t.path.read_text(encoding="utf-8")))
     end = 0
     for rec in reader:
         start, end = end + 1, reader.line_num
-        if rec and rec[0] == rid and rec[2] == stage:
+        if rec and rec[0] == rid and rec[t.header.index("stage")] == stage:
             return start
     raise KeyError((rid, stage))
 
 
+def _screening(root, predicate) -> tuple[Table, int, dict[str, str]]:
+    """The screening table, the index of the first decision for which ``predicate`` holds, and that row."""
+    t = Table(root, "screening")
+    i, row = next((i, r) for i, r in enumerate(t.dicts()) if predicate(r))
+    return t, i, row
+
+
 @corruption
 def exclusion_without_reason(root):
-    t = Table(root, "screening")
-    i = next(
-        i
-        for i, r in enumerate(t.rows)
-        if r[2] == "3_eligibility" and r[3] == "exclude" and r[4] != "same_patients"
+    t, i, row = _screening(
+        root,
+        lambda r: (
+            r["stage"] == "3_eligibility" and r["decision"] == "exclude" and r["reason"] != "same_patients"
+        ),
     )
-    rid = t.rows[i][0]
-    t.rows[i][4] = ""
+    t.rows[i][t.header.index("reason")] = ""
     t.save()
-    return f"data/screening.csv:{_screening_line(t, rid, '3_eligibility')}:reason:", "needs a reason"
+    return (
+        f"data/screening.csv:{_screening_line(t, row['record_id'], row['stage'])}:reason:",
+        "needs a reason",
+    )
 
 
 @corruption
 def same_patients_without_link(root):
-    t = Table(root, "screening")
-    i = next(i for i, r in enumerate(t.rows) if r[4] == "same_patients")
-    rid = t.rows[i][0]
+    t, i, row = _screening(root, lambda r: r["reason"] == "same_patients")
     t.rows[i][t.header.index("linked_record")] = ""
     t.save()
-    return f"data/screening.csv:{_screening_line(t, rid, t.rows[i][2])}:linked_record:", "needs linked_record"
+    line = _screening_line(t, row["record_id"], row["stage"])
+    return f"data/screening.csv:{line}:linked_record:", "needs linked_record"
 
 
 @corruption
 def included_without_role(root):
-    t, rid = _first_included(root)
-    t.rows[next(i for i, r in enumerate(t.rows) if r[0] == rid and r[2] == "3_eligibility")][
-        t.header.index("role")
-    ] = ""
+    t, i, row = _screening(root, lambda r: r["stage"] == "3_eligibility" and r["decision"] == "include")
+    t.rows[i][t.header.index("role")] = ""
     t.save()
-    return f"data/screening.csv:{_screening_line(t, rid, '3_eligibility')}:role:", "needs a role"
+    return f"data/screening.csv:{_screening_line(t, row['record_id'], row['stage'])}:role:", "needs a role"
 
 
 @corruption
 def unknown_reason_code(root):
-    t = Table(root, "screening")
-    i = next(i for i, r in enumerate(t.rows) if r[4])
-    rid, stage = t.rows[i][0], t.rows[i][2]
-    t.rows[i][4] = "boring"
+    t, i, row = _screening(root, lambda r: r["reason"])
+    t.rows[i][t.header.index("reason")] = "boring"
     t.save()
-    return f"data/screening.csv:{_screening_line(t, rid, stage)}:reason:", "is not one of wrong_disease"
+    line = _screening_line(t, row["record_id"], row["stage"])
+    return f"data/screening.csv:{line}:reason:", "is not one of wrong_disease"
 
 
 @corruption
@@ -855,37 +947,43 @@ def search_count_mismatch(root):
 @corruption
 def result_of_unknown_record(root):
     t = Table(root, "search_results")
-    t.rows[0][t.header.index("record_id")] = "R9999"
+    known = {r[0] for r in Table(root, "records").rows}
+    t.rows[0][t.header.index("record_id")] = next(
+        f"R{n:04d}" for n in range(9999, 0, -1) if f"R{n:04d}" not in known
+    )
     t.save()
-    return "data/search_results.csv:2:record_id:", "is not a record_id in data/records.csv"
+    return (
+        f"data/search_results.csv:{t.line(t.rows[0][0])}:record_id:",
+        "is not a record_id in data/records.csv",
+    )
 
 
 @corruption
 def record_bib_key_missing_from_bib(root):
     t = Table(root, "records")
-    key = t.first_key(record_id=t.rows[0][0])
-    t.set(key, "bib_key", "nobody2024").save()
+    key = t.rows[0][0]
+    t.set(key, "bib_key", unused_key(root)).save()
     return f"data/records.csv:{t.line(key)}:bib_key:", "not a key in references.bib"
 
 
 @corruption
 def case_source_not_an_included_record(root):
     t = Table(root, "records")
-    key = next(r[0] for r in t.rows if r[t.header.index("bib_key")] == "singh2020")
-    t.set(key, "bib_key", "").save()
+    keys = [r["bib_key"] for r in t.dicts()]
     cases = Table(root, "cases")
-    cid = cases.first_key(source="singh2020")
+    source = next(r["source"] for r in cases.dicts() if keys.count(r["source"]) == 1)
+    t.set(t.first_key(bib_key=source), "bib_key", "").save()
+    cid = cases.first_key(source=source)
     return f"data/cases.csv:{cases.line(cid)}:source:", "is not a record included as primary"
 
 
 @corruption
 def retrieval_before_screening(root):
-    t = Table(root, "screening")
-    i = next(i for i, r in enumerate(t.rows) if r[2] == "1_title_abstract" and r[3] == "include")
-    rid = t.rows[i][0]
-    t.rows[i][3] = "exclude"
+    t, i, row = _screening(root, lambda r: r["stage"] == "1_title_abstract" and r["decision"] == "include")
+    t.rows[i][t.header.index("decision")] = "exclude"
     t.save()
-    return f"data/screening.csv:{_screening_line(t, rid, '2_retrieval')}:stage:", "was not included at title"
+    line = _screening_line(t, row["record_id"], "2_retrieval")
+    return f"data/screening.csv:{line}:stage:", "was not included at title"
 
 
 # ----------------------------------------------------------------------------------------- the tests

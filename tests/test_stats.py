@@ -235,9 +235,10 @@ def test_unknown_methods_raise():
 
 @pytest.mark.parametrize("method", sorted(stats.POOLERS))
 def test_single_report_is_not_pooled(method):
-    fit = stats.pool([3], [4], method)
-    lo, hi = stats.clopper_pearson(3, 4)
-    assert (fit.k, fit.estimate, fit.ci_low, fit.ci_high) == (1, 0.75, lo, hi)
+    row = REF["datasets"]["hetero"]["exact"][0]  # the report's own exact CI, from binom.test
+    fit = stats.pool([row["events"]], [row["n"]], method)
+    assert (fit.k, fit.estimate) == (1, row["events"] / row["n"])
+    assert (fit.ci_low, fit.ci_high) == pytest.approx((row["ci_low"], row["ci_high"]), abs=1e-10)
     if method != "crude":
         assert fit.method == stats.METHOD_SINGLE
         assert fit.tau2 is None and fit.pi_low is None
@@ -250,12 +251,18 @@ def test_no_reports(method):
     json.dumps(fit.to_dict())
 
 
-@pytest.mark.parametrize(("events", "n"), [([1, 2, 5], [1, 2, 5]), ([0, 0], [3, 4])])
-def test_glmm_all_or_no_events_falls_back_to_crude(events, n):
+@pytest.mark.parametrize(
+    ("events", "n", "crude"),
+    [
+        # 8 of 8 and 0 of 7, with the closed-form exact CIs of test_exact_ci_closed_forms_at_the_edges
+        ([1, 2, 5], [1, 2, 5], (1.0, 0.025 ** (1 / 8), 1.0)),
+        ([0, 0], [3, 4], (0.0, 0.0, 1 - 0.025 ** (1 / 7))),
+    ],
+)
+def test_glmm_all_or_no_events_falls_back_to_crude(events, n, crude):
     fit = stats.pool_glmm(events, n)
-    crude = stats.crude_pooled(events, n)
     assert fit.clamped
-    assert (fit.estimate, fit.ci_low, fit.ci_high) == (crude.estimate, crude.ci_low, crude.ci_high)
+    assert (fit.estimate, fit.ci_low, fit.ci_high) == pytest.approx(crude)
     assert "GLMM not estimable" in fit.method
 
 
@@ -312,9 +319,11 @@ def test_subgroup_analysis_frame():
     by = {r["subgroup"]: r for r in res.subgroups}
     assert by["A"]["k"] == 4 and by["A"]["excluded_patients"] == 7
     assert by["C"]["k"] == 0 and by["C"]["pooled"]["method"] == stats.METHOD_NONE
+    # A is pooled over its four reports with response data, without the extra one
     a = [i for i, g in enumerate(ref["group"]) if g == "A"]
-    want = stats.pool_glmm([ev[i] for i in a], [n[i] for i in a]).to_dict()
-    assert by["A"]["pooled"] == want
+    pooled = by["A"]["pooled"]
+    assert (pooled["method"], pooled["k"]) == (stats.METHOD_GLMM, 4)
+    assert (pooled["n_events"], pooled["n_patients"]) == (sum(ev[i] for i in a), sum(n[i] for i in a))
     assert res.statistic == pytest.approx(ref["subgroup_lrt_nagq25"]["statistic"], abs=TOL)
     assert res.p_value == pytest.approx(ref["subgroup_lrt_nagq25"]["p_value"], abs=TOL)
     json.dumps(res.to_dict(), allow_nan=False)
@@ -337,8 +346,9 @@ def test_cumulative_by_year_lv():
     assert years == sorted(set(d["year"]))
     assert [r["k"] for r in out] == [sum(y <= yr for y in d["year"]) for yr in years]
     assert out[0]["method"] == stats.METHOD_SINGLE
-    final = stats.pool_glmm(d["events"], d["n"]).to_dict()
-    assert {k: v for k, v in out[-1].items() if k != "year"} == final
+    # the last year has every report: the full analysis, as R fits it
+    assert out[-1]["method"] == stats.METHOD_GLMM
+    close(out[-1], REF["datasets"]["lv"]["glmm_integrate"])
     with pytest.raises(ValueError, match="years"):
         stats.cumulative_by_year([1], [1], [2000, 2001])
 
