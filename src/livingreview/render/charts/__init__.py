@@ -7,9 +7,9 @@ from livingreview.render.charts.figure import (
     WIDTH,
     Figure,
     TooManyRows,
-    spec_rows,
     show,
     spec_json,
+    spec_rows,
 )
 from livingreview.render.charts.regimens import regimens
 from livingreview.render.charts.subtypes import SUBTYPE_CATEGORIES, subtype_table, subtypes
@@ -21,13 +21,13 @@ __all__ = [
     "WIDTH",
     "Figure",
     "TooManyRows",
-    "spec_rows",
     "accumulation",
     "before_after",
     "before_after_table",
     "regimens",
     "show",
     "spec_json",
+    "spec_rows",
     "subtype_table",
     "subtypes",
 ]  # fmt: skip
