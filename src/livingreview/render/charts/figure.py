@@ -11,17 +11,16 @@
 
 ``_static/livingreview-charts.js`` embeds every such figure with ``vegaEmbed`` (actions off, tooltips
 escaped) from the Vega bundle that ``livingreview.book.sphinx.offline`` writes to
-``_static/vega-bundle.js``: nothing is loaded from a CDN and Altair's own HTML renderer is never used (importing this module switches Altair to
-the ``livingreview`` renderer, which renders the same offline figure but warns, so ``-W`` fails the build when
-a page displays a bare Altair chart without a description).
+``_static/vega-bundle.js``: nothing is loaded from a CDN and Altair's own HTML renderer is never used (importing this
+module switches Altair to the ``livingreview`` renderer, which renders the same offline figure but warns, so
+``-W`` fails the build when a page displays a bare Altair chart without a description).
 
 Charts carry aggregated data only: one row per report or group. ``show`` refuses (``TooManyRows``, a
 ``ValueError``) charts whose inline data exceed ``MAX_ROWS`` rows, and the builders below aggregate further
 when their input is that large, so Altair's ``MaxRowsError`` can never happen.
 
-Builders (each returns a :class:`Figure` with a title and a generated description):
-``regimens(cases, disease=None)``, ``before_after(outcomes, source)``, ``subtypes(cases, disease)``,
-``accumulation(cases)``. The forest and cumulative plots are in :mod:`livingreview.render.forest`.
+The chart builders are the sibling modules (each returns a :class:`Figure` with a title and a generated
+description); the forest and cumulative plots are in :mod:`livingreview.render.forest`.
 """
 
 from __future__ import annotations
