@@ -12,8 +12,8 @@
 ``_static/livingreview-charts.js`` embeds every such figure with ``vegaEmbed`` (actions off, tooltips
 escaped) from the Vega bundle that ``livingreview.book.sphinx.offline`` writes to
 ``_static/vega-bundle.js``: nothing is loaded from a CDN and Altair's own HTML renderer is never used
-(importing this module switches Altair to the ``livingreview`` renderer, which renders the same offline figure but warns, so
-``-W`` fails the build when a page displays a bare Altair chart without a description).
+(importing this module switches Altair to the ``livingreview`` renderer, which renders the same offline
+figure but warns, so ``-W`` fails the build when a page displays a bare Altair chart without a description).
 
 Charts carry aggregated data only: one row per report or group. ``show`` refuses (``TooManyRows``, a
 ``ValueError``) charts whose inline data exceed ``MAX_ROWS`` rows, and the builders below aggregate further
