@@ -1,8 +1,9 @@
 """Build times of the book against a floor, and the size of every chapter page.
 
 In a temporary copy of the repository: a cold `make book`, a no-change `make book` and a `make book` after one
-count of an LV case group in data/cases.csv changed (with content-fingerprint scoping, see
-livingreview.book.sphinx.freshness, that re-executes the LV chapter, methods, the landing page and the synthesis).
+count of an LV case group in data/cases.csv changed (by the reads recorded in
+livingreview.book.sphinx.freshness, that re-executes the LV chapter, methods, the landing page, the synthesis
+and what's new).
 The *floor* is a book with the same number of pages, each a single trivial code cell importing pandas and
 altair, built cold in the same run with the same jupyter-book flags; times are reported as ratios to it so
 they compare across machines.

@@ -1,9 +1,13 @@
 """validate_tree on a synthetic 100k-row cases.csv, against pandas.read_csv of the same file (same run).
 
 The rows are valid variations of the shipped ones: the case groups of the real multi-patient sources are
-repeated under synthetic sources of 99 groups each (added to a copy of references.bib, about 1,000 entries),
-each row with its own case_id, and the counts (n_patients and the counts bounded by it) and ages are varied
-within the rules. The outcomes and claims of the real sources stay. Target: < 1 s.
+repeated under synthetic sources of 99 groups each (added to a copy of references.bib, about 1,000 entries,
+and to the ledger as contributor submissions, as ``livingreview add`` would), each row with its own case_id,
+and the counts (n_patients and the counts bounded by it) and ages are varied within the rules. The outcomes
+and claims of the real sources stay. The synthetic package is valid, so the run measures the checks, not the
+reporting of problems. Target: < 1 s.
+
+``python bench/bench_validate.py`` runs it alone; ``make bench`` runs every benchmark.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from livingreview.datapkg import ledger
 from livingreview.datapkg.bibfile import load_bib
-from livingreview.datapkg.csvfile import to_csv_text
+from livingreview.datapkg.canonical_form import table_text
+from livingreview.datapkg.csvfile import resource_records, to_csv_text
+from livingreview.datapkg.descriptor import read_descriptor, resource
 from livingreview.datapkg.validate import validate_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,13 +59,16 @@ def build(dest: Path, rows: int = ROWS, seed: int = 0) -> Path:
     sources = [(g * 99)[:99] for g in by_source.values()]
     out: list[list[str]] = [list(r) for r in real]  # the real rows stay: outcomes and claims refer to them
     bib: list[str] = []
+    submitted: dict[str, str] = {}  # synthetic source -> its disease, for the ledger
     k = 0
     while len(out) < rows:
         group = sources[k % len(sources)]
-        src = f"syn{_letters(k)}{group[0][col['year']]}"
+        year = group[0][col["year"]] or "2000"  # the key needs a year even when the rows give none
+        src = f"syn{_letters(k)}{year}"
+        submitted[src] = group[0][col["disease"]]
         bib.append(
             f"@article{{{src},\n  author = {{Synthetic, A.}},\n  title = {{Synthetic report {k}}},\n"
-            f"  journal = {{Benchmark}},\n  year = {{{group[0][col['year']]}}}\n}}\n"
+            f"  journal = {{Benchmark}},\n  year = {{{year}}}\n}}\n"
         )
         for seq, r in enumerate(group, start=1):
             scale = rng.randint(1, 3)
@@ -93,7 +103,27 @@ def build(dest: Path, rows: int = ROWS, seed: int = 0) -> Path:
     (dest / "data/cases.csv").write_text(to_csv_text(header, out), encoding="utf-8")
     with (dest / "references.bib").open("a", encoding="utf-8") as handle:
         handle.write("\n" + "".join(bib))
+    _add_to_ledger(dest, {s: d for s, d in submitted.items() if any(r[col["source"]] == s for r in out)})
     return dest
+
+
+def _add_to_ledger(root: Path, submitted: dict[str, str]) -> None:
+    """Each synthetic report as a contributor's submission: a record, retrieved and included as primary."""
+    descriptor = read_descriptor(root)
+    names = ("records", "screening", "searches")
+    tables = {name: resource_records(root, resource(descriptor, name)) for name in names}
+    round_ = str(ledger.open_round(tables["records"], tables["searches"]))  # all in the next update
+    for source, disease in submitted.items():
+        record, decisions = ledger.submission_rows(
+            source, disease, {"title": source, "year": source[-4:]}, tables["records"], tables["searches"]
+        )
+        tables["records"].append({**record, "round": round_})
+        tables["screening"] += [{**d, "round": round_} for d in decisions]
+    for name in ("records", "screening"):
+        res = resource(descriptor, name)
+        text, problems = table_text(res, tables[name])
+        assert text is not None, problems
+        (root / "data" / res["path"]).write_text(text, encoding="utf-8")
 
 
 def _best(func, repeats: int = REPEATS) -> float:
@@ -126,3 +156,7 @@ def run() -> list[str]:
         f"ratio validate / read_csv: {t_validate / t_pandas:.2f}",
     ]
     return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(run()))

@@ -100,7 +100,9 @@ def test_per_report_chart_refuses_clearly_when_too_many_reports(cases):
     assert len(per_report) > charts.MAX_ROWS
     pooled = analyses.crude_response(reports)
     with pytest.raises(charts.TooManyRows):
-        charts.show(forest.forest_chart(forest.forest_rows(per_report, pooled)), "forest plot of every report")
+        charts.show(
+            forest.forest_chart(forest.forest_rows(per_report, pooled)), "forest plot of every report"
+        )
 
 
 def test_show_refuses_raw_rows_but_accepts_any_altair_chart():

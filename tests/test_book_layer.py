@@ -10,14 +10,13 @@ import pytest
 from livingreview import stats
 from livingreview.book import Chapter, Review, data_dictionary
 from livingreview.datapkg.changelog import latest_entry
-from livingreview.datapkg.frames import Data
+from livingreview.datapkg.descriptor import read_descriptor
+from livingreview.datapkg.frames import DISEASES, Data
+from livingreview.evidence import regimens
 from livingreview.evidence.analyses import SENSITIVITY_METHODS
 from livingreview.render import evidence_tables
 from livingreview.render.blocks import Note
 from livingreview.render.numbers import Text, describe_pooled, pct
-from livingreview.datapkg.descriptor import read_descriptor
-from livingreview.datapkg.frames import DISEASES
-from livingreview.evidence import regimens
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,9 +142,7 @@ def test_sensitivity_table_flags_the_clamped_freeman_tukey(data):
     frame = evidence_tables.sensitivity_frame(Chapter("LV", data).evidence.by_method).set_index("Method")
     ft = frame.loc[SENSITIVITY_METHODS["pft-dl"]]
     assert "cut off" in ft["Caveat"]
-    assert frame.loc[SENSITIVITY_METHODS["glmm"], "Estimate"] == pct(
-        Chapter("LV", data).pooled.estimate, 1
-    )
+    assert frame.loc[SENSITIVITY_METHODS["glmm"], "Estimate"] == pct(Chapter("LV", data).pooled.estimate, 1)
 
 
 def test_latest_change_reads_the_newest_entry():

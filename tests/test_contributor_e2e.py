@@ -183,8 +183,6 @@ def test_flags_add_diff_bump_release(repo, capsys):
 def _set_version(repo, version):
     path = repo / "data" / "datapackage.json"
     text = path.read_text(encoding="utf-8")
-    import re
-
     path.write_text(re.sub(r'"version": "[^"]+"', f'"version": "{version}"', text, count=1), encoding="utf-8")
 
 
@@ -197,8 +195,6 @@ def _add_changelog(repo, version, date="2026-11-23"):
 
 def _set_citation(repo, version):
     path = repo / "CITATION.cff"
-    import re
-
     path.write_text(re.sub(r"(?m)^version: .*$", f"version: {version}", path.read_text(encoding="utf-8")))
 
 

@@ -1,13 +1,14 @@
-"""livingreview diff: formatting helpers and the invalid-tree path."""
+"""livingreview diff: the report's formatting helpers (livingreview.render.changes_report) and the
+invalid-tree path."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from livingreview.cli import diff as diffreport
 from livingreview.cli import main
-from livingreview.cli.check_release import export_tree
+from livingreview.cli.git import export_tree
+from livingreview.render import changes_report as report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,20 +16,20 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_estimate_formatting_and_arrows():
     before = {"estimate": 0.5, "ci_low": 0.25, "ci_high": 0.75}
     after = {"estimate": 0.6, "ci_low": 0.3, "ci_high": 0.8}
-    assert diffreport.format_estimate(before) == "50.0% (25.0–75.0)"
-    assert diffreport._estimate_change(before, after) == "50.0% (25.0–75.0) → 60.0% (30.0–80.0) ↑"
-    assert diffreport._estimate_change(after, before).endswith("↓")
-    assert diffreport._estimate_change(before, before) == "50.0% (25.0–75.0)"
-    assert diffreport.format_estimate({"estimate": None}) == "–"
-    assert diffreport._count(3, 3) == "3"
-    assert diffreport._count(None, 2) == "– → 2"
-    assert diffreport._count(5, 4) == "5 → 4 ↓"
+    assert report.format_estimate(before) == "50.0% (25.0–75.0)"
+    assert report.estimate_change(before, after) == "50.0% (25.0–75.0) → 60.0% (30.0–80.0) ↑"
+    assert report.estimate_change(after, before).endswith("↓")
+    assert report.estimate_change(before, before) == "50.0% (25.0–75.0)"
+    assert report.format_estimate({"estimate": None}) == "–"
+    assert report.count_change(3, 3) == "3"
+    assert report.count_change(None, 2) == "– → 2"
+    assert report.count_change(5, 4) == "5 → 4 ↓"
 
 
 def test_cells_are_escaped_for_markdown_tables():
-    assert diffreport._cell("a|b\nc") == "`a\\|b c`"
-    assert diffreport._cell("") == "*(empty)*"
-    assert diffreport._cell("x" * 200).endswith("…`")
+    assert report.table_cell("a|b\nc") == "`a\\|b c`"
+    assert report.table_cell("") == "*(empty)*"
+    assert report.table_cell("x" * 200).endswith("…`")
 
 
 def _repo(tmp_path: Path) -> Path:

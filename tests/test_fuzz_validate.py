@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livingreview.datapkg.csvfile import Problem
+from livingreview.datapkg.problems import Problem
 from livingreview.datapkg.validate import validate_tree
 
 ROOT = Path(__file__).resolve().parents[1]

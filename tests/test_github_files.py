@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from livingreview.cli.add import issue_form
+from livingreview.render.issue_form import issue_form
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -119,8 +119,10 @@ def test_issue_form_matches_github_schema():
 def test_issue_form_is_generated_from_the_schema():
     descriptor = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
     assert FORM.read_text(encoding="utf-8") == issue_form(descriptor), (
-        "regenerate it: python -m livingreview.cli.add --issue-form > "
-        ".github/ISSUE_TEMPLATE/case-submission.yml"
+        "regenerate it: livingreview issue-form > .github/ISSUE_TEMPLATE/case-submission.yml"
+    )
+    assert FORM.read_text(encoding="utf-8").startswith(
+        "# GENERATED from data/datapackage.json by `livingreview issue-form`"
     )
 
 

@@ -31,7 +31,6 @@ from livingreview.book.sphinx.freshness import Snapshot
 from livingreview.datapkg.frames import DISEASES, Data
 from livingreview.datapkg.reads import Reads, recording
 
-
 # --- what a page reads ----------------------------------------------------------------------------------
 
 

@@ -14,9 +14,8 @@ import pandas as pd
 import pytest
 
 from livingreview import cli
-from livingreview.datapkg import ledger
+from livingreview.datapkg import ledger, prisma_flow
 from livingreview.datapkg.frames import load_table
-from livingreview.datapkg import prisma_flow
 from livingreview.render import prisma
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +88,9 @@ def test_a_box_that_does_not_add_up_fails():
         other_excluded=0,
         other_included=0,
     )
-    with pytest.raises(prisma_flow.FlowError, match="records screened minus excluded is 3, but reports sought"):
+    with pytest.raises(
+        prisma_flow.FlowError, match="records screened minus excluded is 3, but reports sought"
+    ):
         prisma_flow._check(f, "x")
     f.counts["dbr_sought_reports"] = 3
     f.counts["dbr_assessed"] = 3

@@ -1,6 +1,6 @@
 """The book is never stale, and a data change re-executes only the pages whose data changed: after a change
-in data/, `make book` re-executes every page whose content fingerprint (livingreview.book.sphinx.freshness: the rows of
-the diseases the page shows, plus code, schema and bibliography) changed, and no other page.
+in data/, `make book` re-executes every page whose fingerprint (livingreview.book.sphinx.freshness: what
+the page read when it last executed, plus code, schema and bibliography) changed, and no other page.
 
 Uses the ``mutated_book`` fixture (conftest.py): a copy of the repository built cold with `make book`, then
 one LV case group's ``n_patients`` is increased by one (and a second, text-only LV case group added), and the

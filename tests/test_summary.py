@@ -1,4 +1,5 @@
-"""Tests of ``livingreview summary`` and the forest/cumulative chart builders."""
+"""Tests of ``livingreview summary`` (on a synthetic table and on the shipped data) and of the forest and
+cumulative charts built from the same reports."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from livingreview import cli, stats
 from livingreview.cli import summary
-from livingreview.evidence import reports
+from livingreview.errors import UserError
+from livingreview.evidence import analyses, reports
+from livingreview.evidence.reports import report_table
 from livingreview.render import forest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +49,7 @@ def test_reports_are_summed_by_source():
 
 def test_summarise_counts_and_methods():
     out = reports.summarise(SYNTH, data_version="9.9.9")
-    assert out["schema_version"] == summary.SCHEMA_VERSION
+    assert out["schema_version"] == reports.SCHEMA_VERSION
     by = {d["disease"]: d for d in out["diseases"]}
     assert list(by) == ["LV", "SSc", "SjS"]
     lv = by["LV"]
@@ -72,14 +75,14 @@ def test_format_table_mentions_every_disease():
 
 def test_invalid_counts_are_a_user_error():
     bad = cases([("X-1", "LV", "x", 2000, 2, 3)])
-    with pytest.raises(summary.UserError, match="between 0 and n_patients"):
+    with pytest.raises(UserError, match="between 0 and n_patients"):
         reports.summarise(bad)
 
 
 def test_cli_json_on_repository_data(capsys):
     assert cli.main(["--root", str(ROOT), "summary", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["schema_version"] == 1
+    assert out["schema_version"] == reports.SCHEMA_VERSION
     for d in out["diseases"]:
         assert d["patients"] == d["patients_with_response"] + d["patients_excluded"]
         p = d["pooled"]
@@ -106,31 +109,24 @@ def test_cli_missing_data_is_user_error(tmp_path, capsys):
     assert "no data/cases.csv" in capsys.readouterr().err
 
 
+def _lv_reports():
+    reports_ = report_table(SYNTH)
+    return reports_[reports_["disease"] == "LV"]
+
+
 def test_forest_chart_and_description():
-    rep = reports.reports_by_source(SYNTH)
-    lv = rep[rep["disease"] == "LV"]
-    chart = forest.forest_chart(lv, title="LV")
-    spec = chart.to_dict()
-    assert spec["title"]["text"] == "LV"
-    data = forest.forest_data(lv)
-    assert list(data["kind"]) == ["report"] * 3 + ["pooled"]
-    text = forest.forest_description(lv)
+    lv = _lv_reports()
+    per_report = analyses.with_exact_intervals(lv)
+    pooled = analyses.pooled_response(lv)
+    rows = forest.forest_rows(per_report, pooled)
+    assert list(rows["kind"]) == ["report"] * 3 + ["pooled"]
+    assert forest.forest_chart(rows, title="LV").to_dict()["title"]["text"] == "LV"
+    text = forest.forest_description(rows, pooled)
     assert "3 report(s) (19 patients, 15 responders)" in text
 
 
-def test_forest_rejects_patient_rows():
-    dup = pd.DataFrame(
-        {"source": ["a", "a"], "year": [2000, 2000], "n_patients": [1, 1], "n_responders": [1, 0]}
-    )
-    with pytest.raises(ValueError, match="one row per report"):
-        forest.forest_chart(dup)
-
-
 def test_cumulative_chart_and_description():
-    rep = reports.reports_by_source(SYNTH)
-    lv = rep[rep["disease"] == "LV"]
-    chart = forest.cumulative_chart(lv)
-    assert chart.to_dict()["title"]
-    cum = forest.cumulative_data(lv)
+    cum = analyses.cumulative(_lv_reports())
+    assert forest.cumulative_chart(cum).to_dict()["title"]
     assert list(cum["year"]) == [2001, 2005, 2010]
-    assert "After 2010 (3 reports, 19 patients)" in forest.cumulative_description(lv)
+    assert "After 2010 (3 reports, 19 patients)" in forest.cumulative_description(cum)

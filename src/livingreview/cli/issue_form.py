@@ -6,19 +6,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from livingreview.datapkg.descriptor import require_descriptor
-from livingreview.errors import UserError
+from livingreview.datapkg.descriptor import require_descriptor, require_resource
 from livingreview.render.issue_form import issue_form
 
 
 def add_arguments(parser) -> None:
-    pass
+    """No options: the form follows from the schema alone."""
 
 
 def run(args) -> int:
-    try:
-        form = issue_form(require_descriptor(Path(args.root)))
-    except KeyError as exc:  # no cases resource
-        raise UserError(exc.args[0]) from None
-    sys.stdout.write(form)
+    descriptor = require_descriptor(Path(args.root))
+    require_resource(descriptor, "cases")  # the form has one element per field of cases.csv
+    sys.stdout.write(issue_form(descriptor))
     return 0

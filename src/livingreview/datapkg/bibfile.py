@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from livingreview.datapkg.problems import Problem
+from livingreview.paths import BIBFILE
 
 __all__ = [
     "REQUIRED_FIELDS",
@@ -97,7 +98,7 @@ def _quiet_bibtexparser():
             lg.removeFilter(capture)
 
 
-def parse_bib(text: str, path: str = "references.bib") -> BibFile:
+def parse_bib(text: str, path: str = BIBFILE) -> BibFile:
     """Parse BibTeX text. Never raises."""
     import bibtexparser  # imported here: it is slow to import and not every command needs it
 
@@ -142,7 +143,7 @@ def parse_bib(text: str, path: str = "references.bib") -> BibFile:
     return bib
 
 
-def load_bib(path: str | Path, relpath: str = "references.bib") -> BibFile:
+def load_bib(path: str | Path, relpath: str = BIBFILE) -> BibFile:
     """Read and parse a .bib file. Never raises: a missing or undecodable file is reported in ``errors``."""
     try:
         data = Path(path).read_bytes()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from livingreview.paths import CHANGELOG_PATH
+
 #: the heading of a well-formed entry (the dash is an em dash)
 HEADING = re.compile(r"^## (?P<version>\S+) — (?P<date>\d{4}-\d{2}-\d{2})\s*$")
 
@@ -47,4 +49,4 @@ def latest_entry(text: str) -> tuple[str, str]:
     for entry in entries(text):
         if entry.version is not None and entry.date is not None:
             return entry.version, entry.date
-    raise ValueError("data/CHANGELOG.md has no '## <version> — <YYYY-MM-DD>' entry")
+    raise ValueError(f"{CHANGELOG_PATH} has no '## <version> — <YYYY-MM-DD>' entry")

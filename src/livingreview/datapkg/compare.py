@@ -54,7 +54,6 @@ class Changes:
     bib_removed: list[str] = field(default_factory=list)
     bib_changed: list[str] = field(default_factory=list)
     other_files: list[str] = field(default_factory=list)  # other changed files under data/
-    changelog_changed: bool = False
 
     def kind(self) -> str | None:
         """The version bump the change needs: 'major', 'minor', 'patch' or None (no data change)."""
@@ -203,7 +202,6 @@ def compare_trees(before_root: Path, after_root: Path) -> Changes:
         for p in files_before.keys() | files_after.keys()
         if p not in skip and files_before.get(p) != files_after.get(p)
     )
-    changes.changelog_changed = files_before.get(CHANGELOG_PATH) != files_after.get(CHANGELOG_PATH)
     bib_before, bib_after = read_bib(before_root), read_bib(after_root)
     changes.bib_added = sorted(bib_after.keys() - bib_before.keys())
     changes.bib_removed = sorted(bib_before.keys() - bib_after.keys())

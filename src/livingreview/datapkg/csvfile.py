@@ -45,7 +45,6 @@ __all__ = [
 #: Files at least this long (in characters) try the vectorised pandas path first.
 FAST_PATH_MIN_CHARS = 1_000_000
 _BOM = b"\xef\xbb\xbf"
-_NEEDS_QUOTES = (",", '"', "\n", "\r")
 
 
 @dataclass

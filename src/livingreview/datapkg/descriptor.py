@@ -29,6 +29,14 @@ def resource(descriptor: dict, name: str) -> dict:
     raise KeyError(f"datapackage.json has no resource {name!r}")
 
 
+def require_resource(descriptor: dict, name: str) -> dict:
+    """The resource called ``name``; UserError when the descriptor has none."""
+    try:
+        return resource(descriptor, name)
+    except KeyError:
+        raise UserError(f"{DESCRIPTOR_PATH} has no resource {name!r}") from None
+
+
 def resource_path(res: dict) -> str:
     """``data/<file>``: where a resource's file is, relative to the repository root."""
     return f"{DATA_DIR}/{res['path']}"
