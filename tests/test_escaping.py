@@ -151,6 +151,7 @@ def test_payloads_are_shown_literally_in_the_html(mutated_book):
 @pytest.mark.browser
 def test_payloads_do_not_run_in_the_browser(mutated_book, chromium, serve):
     base = serve(mutated_book.site)
+    shown_on = set()
     for path in all_pages(mutated_book.site):
         rel = path.relative_to(mutated_book.site).as_posix()
         report = visit(chromium, base + rel, base)
@@ -159,3 +160,5 @@ def test_payloads_do_not_run_in_the_browser(mutated_book, chromium, serve):
         if rel.removesuffix(".html") in _payload_pages(mutated_book):
             assert XSS_SCRIPT in report.text, f"{rel} does not show the payload literally"
             assert all(f["state"] == "1" for f in report.figures), report.figures
+            shown_on.add(rel.removesuffix(".html"))
+    assert shown_on == set(_payload_pages(mutated_book))

@@ -238,8 +238,7 @@ def test_every_stated_total_agrees_except_the_known_discrepancies(cases, outcome
     disagree = checked[agrees.eq(False).fillna(False)]
     assert disagree["computed_value"].to_dict() == EXPECTED_DISAGREEMENTS
     assert set(checked.index[agrees.isna()]) == NOT_CHECKABLE
-    n_agreeing = int(agrees.eq(True).fillna(False).sum())
-    assert n_agreeing == len(checked) - len(EXPECTED_DISAGREEMENTS) - len(NOT_CHECKABLE)
+    assert agrees.eq(True).fillna(False).sum() > 0  # the rest agree, and there is a rest
 
 
 def test_every_claim_that_differs_or_cannot_be_checked_says_why(cases, outcomes):
