@@ -257,7 +257,7 @@ def test_reference_lists_decode_every_latex_command(tmp_path):
     from livingreview.render import citations
 
     (tmp_path / "references.bib").write_text(
-        "@article{senturk2020,\n  author = {{\\c{S}}ent{\\\"u}rk, N. and M{\\o}ller, A.},\n"
+        '@article{senturk2020,\n  author = {{\\c{S}}ent{\\"u}rk, N. and M{\\o}ller, A.},\n'
         "  title = {A {\\'e}tude},\n  journal = {J},\n  year = {2020}\n}\n",
         encoding="utf-8",
     )

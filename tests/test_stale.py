@@ -11,7 +11,6 @@ in ``test_scoping.py``.
 from __future__ import annotations
 
 import csv
-
 import re
 
 import pytest
