@@ -110,9 +110,9 @@ def subgroups(cases: pd.DataFrame) -> list[Subgroup]:
 
 
 def _fit(per_report: pd.DataFrame, levels: list[str]) -> stats.SubgroupResult:
-    return stats.subgroup_analysis(
-        per_report, "subgroup", events="n_responders", n="n_evaluable", subgroups=levels
-    )
+    events = [None if pd.isna(x) else int(x) for x in per_report["n_responders"]]
+    n = per_report["n_evaluable"].fillna(per_report["n_patients"]).astype(int).tolist()
+    return stats.subgroup_analysis(events, n, per_report["subgroup"].tolist(), subgroups=levels)
 
 
 def with_exact_intervals(reports: pd.DataFrame) -> pd.DataFrame:

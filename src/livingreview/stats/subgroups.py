@@ -18,7 +18,6 @@ from livingreview.stats.proportions import checked_counts, crude_pooled
 class SubgroupResult:
     """Per-subgroup pooled estimates and a likelihood-ratio test for subgroup differences."""
 
-    column: str
     subgroups: tuple[dict[str, Any], ...]
     test: str
     statistic: float | None
@@ -28,7 +27,6 @@ class SubgroupResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "column": self.column,
             "subgroups": list(self.subgroups),
             "test": self.test,
             "statistic": self.statistic,
@@ -59,37 +57,38 @@ def subgroup_lrt(
 
 
 def subgroup_analysis(
-    frame: Any,
-    by: str,
-    events: str = "n_responders",
-    n: str = "n_patients",
-    level: float = 0.95,
+    events: Sequence[float | None],
+    n: Sequence[int],
+    groups: Sequence[Any],
     subgroups: Sequence[Any] | None = None,
+    level: float = 0.95,
 ) -> SubgroupResult:
-    """Pool within each level of column ``by`` of a data frame (one row per report).
+    """Pool within each subgroup: ``events[i]`` responders of ``n[i]`` patients in report ``i`` of
+    subgroup ``groups[i]``.
 
-    Rows with a missing ``events`` value are dropped (the number of patients dropped is reported
-    per subgroup as ``excluded_patients``). ``subgroups`` lists levels to report even when empty
-    (an empty subgroup gets method "no reports"). The test for subgroup differences is the
-    likelihood-ratio test of :func:`subgroup_lrt`; it is only computed when at least two subgroups
-    have a GLMM fit that is not on the boundary at infinity (i.e. not all 100 %/0 %), otherwise
-    ``statistic`` is None and ``note`` says why.
+    Reports whose ``events`` is missing (None or NaN) are left out (their patients are reported per subgroup
+    as ``excluded_patients``). ``subgroups`` lists the levels to report, even when empty (an empty subgroup
+    gets method "no reports"); by default every level present. The test for subgroup differences is the
+    likelihood-ratio test of :func:`subgroup_lrt`; it is only computed when at least two subgroups have a
+    GLMM fit that is not on the boundary at infinity (i.e. not all 100 %/0 %), otherwise ``statistic`` is
+    None and ``note`` says why.
     """
-    for col in (by, events, n):
-        if col not in frame.columns:
-            raise ValueError(f"column {col!r} not in data frame (have: {', '.join(map(str, frame.columns))})")
-    levels = (
-        list(subgroups) if subgroups is not None else sorted(frame[by].dropna().unique().tolist(), key=str)
-    )
+    events_arr = np.array([np.nan if e is None else float(e) for e in events], dtype=float)
+    n_arr = np.asarray(n, dtype=float)
+    group_arr = np.asarray(list(groups), dtype=object)
+    if not (events_arr.size == n_arr.size == group_arr.size):
+        raise ValueError("events, n and groups must have the same length")
+    known = ~np.isnan(events_arr)
+    present = sorted({g for g in group_arr.tolist() if g is not None}, key=str)
+    levels = list(subgroups) if subgroups is not None else present
     rows = []
     usable_x, usable_n, usable_g = [], [], []
     estimable = 0
     for lv in levels:
-        sub = frame[frame[by] == lv]
-        have = sub[sub[events].notna()]
-        excluded = int(sub.loc[sub[events].isna(), n].sum())
-        xs = have[events].astype(int).to_numpy()
-        ns = have[n].astype(int).to_numpy()
+        mine = group_arr == lv
+        excluded = int(n_arr[mine & ~known].sum())
+        xs = events_arr[mine & known].astype(int)
+        ns = n_arr[mine & known].astype(int)
         crude = crude_pooled(xs, ns, level)
         pooled = pool_glmm(xs, ns, level)
         rows.append(
@@ -112,10 +111,9 @@ def subgroup_analysis(
     test = "likelihood-ratio test, GLMM with vs without subgroup intercepts (common tau²), chi-square"
     nonempty = sum(1 for r in rows if r["k"] > 0)
     if nonempty < 2:
-        return SubgroupResult(by, tuple(rows), test, None, None, None, "fewer than two non-empty subgroups")
+        return SubgroupResult(tuple(rows), test, None, None, None, "fewer than two non-empty subgroups")
     if estimable < 2 or not (0 < sum(usable_x) < sum(usable_n)):
         return SubgroupResult(
-            by,
             tuple(rows),
             test,
             None,
@@ -124,4 +122,4 @@ def subgroup_analysis(
             "not computed: subgroup estimates lie on the boundary (all or no responders)",
         )
     stat, df = subgroup_lrt(usable_x, usable_n, usable_g)
-    return SubgroupResult(by, tuple(rows), test, stat, df, float(special.chdtrc(df, stat)))
+    return SubgroupResult(tuple(rows), test, stat, df, float(special.chdtrc(df, stat)))
