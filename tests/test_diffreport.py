@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_estimate_formatting_and_arrows():
     before = {"estimate": 0.5, "ci_low": 0.25, "ci_high": 0.75}
     after = {"estimate": 0.6, "ci_low": 0.3, "ci_high": 0.8}
-    assert report.format_estimate(before) == "50.0% (25.0–75.0)"
-    assert report.estimate_change(before, after) == "50.0% (25.0–75.0) → 60.0% (30.0–80.0) ↑"
+    assert report.format_estimate(before) == "50.0 % (25.0–75.0 %)"
+    assert report.estimate_change(before, after) == "50.0 % (25.0–75.0 %) → 60.0 % (30.0–80.0 %) ↑"
     assert report.estimate_change(after, before).endswith("↓")
-    assert report.estimate_change(before, before) == "50.0% (25.0–75.0)"
+    assert report.estimate_change(before, before) == "50.0 % (25.0–75.0 %)"
     assert report.format_estimate({"estimate": None}) == "–"
     assert report.count_change(3, 3) == "3"
     assert report.count_change(None, 2) == "– → 2"

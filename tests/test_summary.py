@@ -101,7 +101,7 @@ def test_cli_json_is_stable(capsys):
 
 def test_cli_text(capsys):
     assert cli.main(["--root", str(ROOT), "summary"]) == 0
-    assert "Pooled % (95% CI)" in capsys.readouterr().out
+    assert "Pooled (95% CI)" in capsys.readouterr().out
 
 
 def test_cli_missing_data_is_user_error(tmp_path, capsys):

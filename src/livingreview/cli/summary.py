@@ -49,6 +49,7 @@ from livingreview.datapkg.frames import load_cases
 from livingreview.errors import UserError
 from livingreview.evidence.reports import NEEDED, summarise
 from livingreview.paths import table_path
+from livingreview.render.numbers import estimate_interval, pct_interval, pct_number
 
 CASES = table_path("cases")
 
@@ -100,16 +101,6 @@ def _data_version(root: Path) -> str | None:
 # text output
 
 
-def _pct(p: float | None) -> str:
-    return "-" if p is None else f"{100 * p:.1f}"
-
-
-def _ci(est: float | None, lo: float | None, hi: float | None) -> str:
-    if est is None:
-        return "-"
-    return f"{_pct(est)} ({_pct(lo)}-{_pct(hi)})"
-
-
 def format_table(result: dict[str, Any]) -> str:
     """Plain-text table of :func:`summarise` output, plus footnotes with each row's method."""
     header = [
@@ -117,11 +108,11 @@ def format_table(result: dict[str, Any]) -> str:
         "Reports",
         "Patients",
         "Responders",
-        "Crude % (95% CI)",
-        "Pooled % (95% CI)",
+        "Crude (95% CI)",
+        "Pooled (95% CI)",
         "tau2",
         "I2 %",
-        "95% PI %",
+        "95% PI",
     ]
     body = []
     notes = []
@@ -136,11 +127,13 @@ def format_table(result: dict[str, Any]) -> str:
                 str(d["reports"]),
                 str(d["patients"]),
                 responders,
-                _ci(d["crude"]["estimate"], d["crude"]["ci_low"], d["crude"]["ci_high"]),
-                _ci(p["estimate"], p["ci_low"], p["ci_high"]),
+                estimate_interval(
+                    d["crude"]["estimate"], d["crude"]["ci_low"], d["crude"]["ci_high"], missing="-"
+                ),
+                estimate_interval(p["estimate"], p["ci_low"], p["ci_high"], missing="-"),
                 "-" if p["tau2"] is None else f"{p['tau2']:.3f}",
-                "-" if p["i2"] is None else f"{100 * p['i2']:.0f}",
-                "-" if p["pi_low"] is None else f"{_pct(p['pi_low'])}-{_pct(p['pi_high'])}",
+                pct_number(p["i2"], 0, missing="-"),
+                pct_interval(p["pi_low"], p["pi_high"], missing="-"),
             ]
         )
         text = f"[{i}] {d['name']}: {p['method']}"

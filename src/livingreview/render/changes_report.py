@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from livingreview.datapkg.compare import Changes, TableChanges
+from livingreview.render.numbers import estimate_interval
 
 __all__ = ["changes_report", "count_change", "estimate_change", "format_estimate", "table_cell"]
 
@@ -40,14 +41,9 @@ def count_change(before: int | None, after: int | None) -> str:
 
 
 def format_estimate(pooled: dict[str, Any] | None) -> str:
-    """A pooled proportion as ``60.0% (30.0–80.0)``; ``–`` when there is none."""
-    if not pooled or pooled.get("estimate") is None:
-        return "–"
-    lo, hi = pooled.get("ci_low"), pooled.get("ci_high")
-    text = f"{100 * pooled['estimate']:.1f}%"
-    if lo is not None and hi is not None:
-        text += f" ({100 * lo:.1f}–{100 * hi:.1f})"
-    return text
+    """A pooled proportion as ``60.0 % (30.0–80.0 %)``; ``–`` when there is none."""
+    pooled = pooled or {}
+    return estimate_interval(pooled.get("estimate"), pooled.get("ci_low"), pooled.get("ci_high"), missing="–")
 
 
 def estimate_change(before: dict | None, after: dict | None) -> str:

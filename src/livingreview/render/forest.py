@@ -13,15 +13,14 @@ import altair as alt
 import pandas as pd
 
 from livingreview import stats
+from livingreview.render.numbers import estimate_interval, pct_interval, pct_number
 
 _ROW_PX = 18
 _PCT = ".0%"
 
 
 def _fmt_ci(est: float | None, lo: float | None, hi: float | None) -> str:
-    if est is None:
-        return "not estimable"
-    return f"{100 * est:.0f}% ({100 * lo:.0f}–{100 * hi:.0f})"
+    return estimate_interval(est, lo, hi, digits=0, missing="not estimable")
 
 
 def forest_rows(
@@ -41,9 +40,9 @@ def forest_rows(
             "ci_high": per_report["ci_high"],
         }
     )
-    out["pct_text"] = [f"{100 * p:.0f}" for p in out["proportion"]]
+    out["pct_text"] = [pct_number(p, 0) for p in out["proportion"]]
     out["ci_text"] = [
-        f"{100 * a:.0f}–{100 * b:.0f}" for a, b in zip(out["ci_low"], out["ci_high"], strict=True)
+        f"{pct_number(a, 0)}–{pct_number(b, 0)}" for a, b in zip(out["ci_low"], out["ci_high"], strict=True)
     ]
     if pooled.estimate is not None:
         label = "Pooled (GLMM)" if pooled.method == stats.METHOD_GLMM else "Pooled"
@@ -56,8 +55,8 @@ def forest_rows(
             "proportion": pooled.estimate,
             "ci_low": pooled.ci_low,
             "ci_high": pooled.ci_high,
-            "pct_text": f"{100 * pooled.estimate:.0f}",
-            "ci_text": f"{100 * pooled.ci_low:.0f}–{100 * pooled.ci_high:.0f}",
+            "pct_text": pct_number(pooled.estimate, 0),
+            "ci_text": f"{pct_number(pooled.ci_low, 0)}–{pct_number(pooled.ci_high, 0)}",
         }
         out = pd.concat([out, pd.DataFrame([pooled_row])], ignore_index=True)
     out["row"] = range(len(out))
@@ -165,7 +164,7 @@ def forest_description(data: pd.DataFrame, pooled: stats.PooledEstimate) -> str:
         lines.append(
             f"{pooled_rows['label'].iloc[0]}: {_fmt_ci(pooled.estimate, pooled.ci_low, pooled.ci_high)}"
             + (
-                f"; 95% prediction interval {100 * pooled.pi_low:.0f}–{100 * pooled.pi_high:.0f}%"
+                f"; 95% prediction interval {pct_interval(pooled.pi_low, pooled.pi_high, 0)}"
                 if pooled.pi_low is not None
                 else ""
             )
@@ -174,7 +173,7 @@ def forest_description(data: pd.DataFrame, pooled: stats.PooledEstimate) -> str:
     widest = rep.assign(width=rep["ci_high"] - rep["ci_low"]).sort_values("width", ascending=False).iloc[0]
     lines.append(
         f"The widest interval is {widest['label']} ({widest['events']}/{widest['n']}, "
-        f"95% CI {100 * widest['ci_low']:.0f}–{100 * widest['ci_high']:.0f}%)."
+        f"95% CI {pct_interval(widest['ci_low'], widest['ci_high'], 0)})."
     )
     return " ".join(lines)
 

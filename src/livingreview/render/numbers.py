@@ -21,16 +21,32 @@ def _missing(value) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def pct(p: float | None, digits: int = 1) -> str:
+def pct_number(p: float | None, digits: int = 1, missing: str = NA_TEXT) -> str:
+    """A proportion as a number of percent, without the sign: 0.95 -> '95.0' (table cells, chart labels)."""
+    return missing if _missing(p) else f"{100 * p:.{digits}f}"
+
+
+def pct(p: float | None, digits: int = 1, missing: str = NA_TEXT) -> str:
     """A proportion as a percentage: 0.95 -> '95.0 %'; unknown -> '—'."""
-    return NA_TEXT if _missing(p) else f"{100 * p:.{digits}f} %"
+    return missing if _missing(p) else f"{pct_number(p, digits)} %"
 
 
-def pct_interval(lo: float | None, hi: float | None, digits: int = 1) -> str:
+def pct_interval(lo: float | None, hi: float | None, digits: int = 1, missing: str = NA_TEXT) -> str:
     """An interval of proportions: '87.4–98.1 %'; unknown -> '—'."""
     if _missing(lo) or _missing(hi):
-        return NA_TEXT
-    return f"{100 * lo:.{digits}f}–{100 * hi:.{digits}f} %"
+        return missing
+    return f"{pct_number(lo, digits)}–{pct_number(hi, digits)} %"
+
+
+def estimate_interval(
+    est: float | None, lo: float | None, hi: float | None, digits: int = 1, missing: str = NA_TEXT
+) -> str:
+    """An estimate with its interval: '95.0 % (87.4–98.1 %)'; the estimate alone when the interval is
+    unknown; ``missing`` when the estimate is."""
+    if _missing(est):
+        return missing
+    interval = pct_interval(lo, hi, digits, missing="")
+    return pct(est, digits) + (f" ({interval})" if interval else "")
 
 
 def describe_pooled(result: stats.PooledEstimate, digits: int = 1) -> str:
