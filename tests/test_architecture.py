@@ -68,6 +68,7 @@ CLEAN_PROBE = {
     "book/__init__.py": f"from {PROBE} import render, stats, datapkg, paths\n",
     "render/__init__.py": f"import altair\n\nfrom {PROBE} import evidence\n",
     "evidence/__init__.py": f"import pandas\n\nfrom {PROBE} import stats, datapkg, errors\n",
+    "search/__init__.py": f"from {PROBE} import datapkg, paths, errors\n",
     "stats/__init__.py": f"import numpy\n\nfrom {PROBE} import paths, errors\n",
     "datapkg/__init__.py": f"import pandas\n\nfrom {PROBE} import paths, errors\n",
     "datapkg/frames.py": f"from {PROBE}.paths import ROOT\n",
@@ -91,6 +92,11 @@ VIOLATIONS = {
         "stats/__init__.py",
         f"from {PROBE}.datapkg import frames\n",
         f"{PROBE}.stats is not allowed to import {PROBE}.datapkg",
+    ),
+    "independent siblings (search -> evidence)": (
+        "search/__init__.py",
+        f"from {PROBE} import evidence\n",
+        f"{PROBE}.search is not allowed to import {PROBE}.evidence",
     ),
     "independent siblings (paths -> errors)": (
         "paths.py",

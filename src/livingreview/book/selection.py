@@ -13,7 +13,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from livingreview.datapkg import prisma_flow
+from livingreview.datapkg import ledger, prisma_flow
 from livingreview.datapkg.descriptor import data_version
 from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, Data, load_table
 from livingreview.evidence.analyses import pooled_response
@@ -21,7 +21,7 @@ from livingreview.evidence.designs import CONTROLLED
 from livingreview.evidence.reports import report_table
 from livingreview.render import prisma, tables
 from livingreview.render.blocks import Html
-from livingreview.render.numbers import Text, describe_pooled
+from livingreview.render.numbers import Text, counted, describe_pooled
 
 TOPIC_LABELS = {
     "population": "Population",
@@ -157,13 +157,18 @@ class Selection:
         ]
 
     def by_disease(self) -> pd.DataFrame:
-        """Per disease and round: queries, results, records screened and assessed, reports and patients
-        included."""
+        """Per disease and round: queries, results, records screened, awaiting screening and assessed,
+        reports and patients included."""
         rows = []
         inc = self.included()
         screened = self.screening.merge(self.records[["record_id", "diseases"]], on="record_id")
         cases = self.data.cases
-        for r in sorted(set(self.screening["round"].astype(int))):
+        records, decisions = self.records.to_dict("records"), self.screening.to_dict("records")
+        diseases_of = dict(
+            zip(self.records["record_id"], self.records["diseases"].str.split(";"), strict=True)
+        )
+        for r in (f.round for f in self.flows):
+            waiting = ledger.awaiting_screening(records, decisions, r)
             for d in DISEASES:
                 mine = screened[
                     (screened["round"] == r) & screened["diseases"].str.split(";").map(lambda x, d=d: d in x)
@@ -180,6 +185,7 @@ class Selection:
                         "results": len(hits),
                         "addresses": int(hits["address"].nunique()),
                         "screened": int((mine["stage"] == "1_title_abstract").sum()),
+                        "awaiting": sum(d in diseases_of[rid] for rid in waiting),
                         "assessed": int((mine["stage"] == "3_eligibility").sum()),
                         "reports_included": int(added["source"].nunique()),
                         "patients_included": int(added["n_patients"].sum()),
@@ -197,6 +203,7 @@ class Selection:
                 "Queries": f["queries"],
                 "Results": f["results"],
                 "Records screened": f["screened"],
+                **({"Awaiting screening": f["awaiting"]} if f["awaiting"].any() else {}),
                 "Reports assessed": f["assessed"],
                 "Reports included": f["reports_included"],
                 "Patients added": f["patients_included"],
@@ -268,6 +275,8 @@ class Selection:
             "last_search": Text(last_search or "no search yet"),
             "results_latest": latest["database_results"],
             "screened_latest": latest["records_screened"],
+            "awaiting_latest": latest["awaiting_screening"],
+            "awaiting_note": Text(awaiting_note(latest.counts)),
             "assessed_latest": latest["dbr_assessed"] + latest["other_assessed"],
             "included_latest": latest["new_reports"],
             "studies_latest": latest["new_studies"],
@@ -285,3 +294,15 @@ class Selection:
 
         for key, value in self.numbers().items():
             glue(f"selection_{key}", value, display=False)
+
+
+def awaiting_note(counts: dict[str, int]) -> str:
+    """The sentence the pages add while the latest round is in progress (what awaits screening, retrieval
+    or assessment); empty when nothing does."""
+    parts = [
+        f"{counted(n, 'record' if key == 'awaiting_screening' else 'report')} "
+        f"{'awaits' if n == 1 else 'await'} {what}"
+        for key, what in prisma_flow.AWAITING.items()
+        if (n := counts.get(key, 0))
+    ]
+    return f"This round is still in progress: {', '.join(parts)}." if parts else ""

@@ -26,6 +26,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "check the data version bump and changelog against a git ref",
     ),
     "export": ("livingreview.cli.export", "write the records as RIS and a round's PRISMA 2020 counts as CSV"),
+    "screen": (
+        "livingreview.cli.screen",
+        "export the screening queue and import decisions (ASReview, Rayyan)",
+    ),
+    "search": ("livingreview.cli.search", "run the saved PubMed query (NCBI E-utilities) and record the run"),
     "issue-form": (
         "livingreview.cli.issue_form",
         "print the GitHub issue form for case submissions, generated from the schema",

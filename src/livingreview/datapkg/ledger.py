@@ -1,13 +1,17 @@
-"""The search and selection ledger (``records.csv``, ``screening.csv``) as plain rows: what a contributor's
-new report adds to it, so that every source of the evidence tables is an included record."""
+"""The search and selection ledger (``records.csv``, ``screening.csv``) as plain rows: its rounds, the records
+still awaiting screening, and what a contributor's new report adds to it, so that every source of the evidence
+tables is an included record."""
 
 from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable, Mapping
 
 #: how a report added with ``livingreview add`` was identified (PRISMA 2020: other methods)
 SUBMISSION = "contributor_submission"
+#: how a record returned by a search of a bibliographic index was identified
+DATABASE = "database"
 
 
 def next_record_id(records: list[dict[str, str]]) -> str:
@@ -15,10 +19,38 @@ def next_record_id(records: list[dict[str, str]]) -> str:
     return f"R{max(numbers, default=0) + 1:04d}"
 
 
+def round_of(value: object) -> int | None:
+    """A round as a number: ``"1"``, ``1`` and ``1.0`` are round 1; empty or missing (NA) is ``None``."""
+    try:
+        return int(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def latest_round(*tables: Iterable[Mapping]) -> int | None:
+    """The latest round of any row of these tables (records, searches, screening); ``None`` if none."""
+    rounds = [r for table in tables for row in table if (r := round_of(row.get("round"))) is not None]
+    return max(rounds, default=None)
+
+
 def open_round(records: list[dict[str, str]], searches: list[dict[str, str]]) -> int:
     """The round a new submission belongs to: the one after the latest recorded round (the next update)."""
-    rounds = [int(r["round"]) for r in records + searches if str(r.get("round", "")).isdigit()]
-    return max(rounds, default=-1) + 1
+    latest = latest_round(records, searches)
+    return 0 if latest is None else latest + 1
+
+
+def awaiting_screening(records: Iterable[Mapping], screening: Iterable[Mapping], round_: int) -> list[str]:
+    """The database records first identified in ``round_`` that have no decision of that round yet, in ledger
+    order: the queue of title/abstract screening. Only the latest round may have such records (the selection
+    rules say so); the flow diagram counts them as awaiting screening."""
+    decided = {row["record_id"] for row in screening if round_of(row.get("round")) == round_}
+    return [
+        row["record_id"]
+        for row in records
+        if str(row.get("identified_by", "")) == DATABASE
+        and round_of(row.get("round")) == round_
+        and row["record_id"] not in decided
+    ]
 
 
 def is_included(key: str, records: list[dict[str, str]], screening: list[dict[str, str]]) -> bool:

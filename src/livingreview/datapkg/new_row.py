@@ -7,8 +7,6 @@ asks for the values and writes the files."""
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +14,12 @@ from livingreview.datapkg import ledger
 from livingreview.datapkg.bib_entry import NewEntry, parse_entries
 from livingreview.datapkg.bibfile import entry_fields
 from livingreview.datapkg.canonical_form import canonical_number, table_text
-from livingreview.datapkg.csvfile import resource_records, write_atomic
+from livingreview.datapkg.csvfile import resource_records
 from livingreview.datapkg.descriptor import require_descriptor, require_resource, resource_path
 from livingreview.datapkg.schema_checks import cell_problems
-from livingreview.datapkg.validate import validate_tree
+from livingreview.datapkg.validate import validate_staged
 from livingreview.errors import UserError
-from livingreview.paths import BIBFILE, DATA_DIR
+from livingreview.paths import BIBFILE
 
 __all__ = ["ID_FIELD", "SOURCE_LEVEL", "NewRow"]
 
@@ -136,10 +134,7 @@ class NewRow:
 
     def tree_problems(self, row: dict[str, str], bib_entry: NewEntry | None) -> list[str]:
         """validate_tree on a temporary copy of the tree with the row (and the reference) added."""
-        with tempfile.TemporaryDirectory(prefix="livingreview-add-") as tmp:
-            copy = Path(tmp)
-            self._materialise(copy, row, bib_entry)
-            return [str(p) for p in validate_tree(copy)]  # paths are relative: as they will be in the tree
+        return [str(p) for p in validate_staged(self.root, self.staged(row, bib_entry))]
 
     def staged(self, row: dict[str, str], bib_entry: NewEntry | None) -> dict[str, str]:
         """{relative path: new text} of the files the row (and the reference) change."""
@@ -175,14 +170,6 @@ class NewRow:
         for name, new in (("records", [record]), ("screening", decisions)):
             out[resource_path(names[name])] = _table_text(names[name], [*tables[name], *new])
         return out
-
-    def _materialise(self, dest: Path, row: dict[str, str], bib_entry: NewEntry | None) -> None:
-        """A copy of the tree's data and references under ``dest``, with the new row (and reference)."""
-        shutil.copytree(self.root / DATA_DIR, dest / DATA_DIR)
-        if (self.root / BIBFILE).is_file():
-            shutil.copy2(self.root / BIBFILE, dest / BIBFILE)
-        for rel, text in self.staged(row, bib_entry).items():
-            write_atomic(dest / rel, text)
 
     def line_of(self, row: dict[str, str]) -> int:
         """The line the row will have in its file (rows are sorted by id)."""

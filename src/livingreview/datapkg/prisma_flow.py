@@ -2,8 +2,11 @@
 
 :func:`count_flow` counts each box of the PRISMA 2020 diagram per round from ``searches``,
 ``search_results``, ``records``, ``screening`` and ``protocol``, and checks that every box adds up: a log
-that does not add up is a validation error (:func:`flow_problems`). Drawing it is
-:mod:`livingreview.render.prisma`'s job.
+that does not add up is a validation error (:func:`flow_problems`). The latest round may be in progress: its
+database records without a decision yet count as ``awaiting_screening`` (identified minus duplicates =
+screened plus awaiting), those included on title and abstract but not yet sought as ``awaiting_retrieval``,
+and reports retrieved but not yet assessed as ``awaiting_assessment`` (:data:`AWAITING`); an earlier round
+must be complete. Drawing it is :mod:`livingreview.render.prisma`'s job.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from livingreview.datapkg import ledger
 from livingreview.datapkg.descriptor import read_descriptor
 from livingreview.datapkg.frames import load_table
 
@@ -31,6 +35,14 @@ REASON_LABELS = {
     "review_no_new_patients": "Review without new patients",
     "wrong_design": "Design out of scope",
     "not_retrievable": "Not retrievable",
+}
+
+
+#: the counts of a round in progress, and what each is waiting for
+AWAITING = {
+    "awaiting_screening": "title/abstract screening",
+    "awaiting_retrieval": "retrieval",
+    "awaiting_assessment": "assessment for eligibility",
 }
 
 
@@ -105,6 +117,10 @@ def count_flow(t: dict[str, pd.DataFrame], version: str) -> list[RoundFlow]:
             return int(len(rows) if decision is None else (rows["decision"] == decision).sum())
 
         c["records_screened"] = n(db, "1_title_abstract")
+        waiting = ledger.awaiting_screening(new.to_dict("records"), s.to_dict("records"), r)
+        c["awaiting_screening"] = len(waiting)
+        c["awaiting_retrieval"] = len(_ids(db, "1_title_abstract", "include") - _ids(db, "2_retrieval"))
+        c["awaiting_assessment"] = len(_ids(db, "2_retrieval", "retrieved") - _ids(db, "3_eligibility"))
         c["records_excluded"] = n(db, "1_title_abstract", "exclude")
         c["dbr_sought_reports"] = n(db, "2_retrieval")
         c["dbr_notretrieved_reports"] = n(db, "2_retrieval", "not_retrieved")
@@ -124,9 +140,21 @@ def count_flow(t: dict[str, pd.DataFrame], version: str) -> list[RoundFlow]:
         c["total_studies"] = previous_studies + c["new_studies"]
         c["total_reports"] = previous_reports + c["new_reports"]
         _check(f, version)
+        waiting_for = [f"{c[k]} for {what}" for k, what in AWAITING.items() if c[k]]
+        if waiting_for and r != rounds[-1]:
+            raise FlowError(
+                f"round {r} is not the latest round, but records of it are still waiting "
+                f"({', '.join(waiting_for)}); only the latest round may be in progress"
+            )
         out.append(f)
         previous_studies, previous_reports = c["total_studies"], c["total_reports"]
     return out
+
+
+def _ids(frame: pd.DataFrame, stage: str, decision: str | None = None) -> set[str]:
+    """The records with a decision (``decision``, or any) at ``stage`` in ``frame``."""
+    rows = frame[frame["stage"] == stage]
+    return set(rows["record_id"] if decision is None else rows.loc[rows["decision"] == decision, "record_id"])
 
 
 def _reasons(frame: pd.DataFrame) -> dict[str, int]:
@@ -145,20 +173,20 @@ def _check(f: RoundFlow, version: str) -> None:
         (
             "records identified from databases minus duplicates",
             c["database_results"] - c["duplicates"] - c["excluded_automatic"] - c["excluded_other"],
-            "records screened",
-            c["records_screened"],
+            "records screened plus records awaiting screening",
+            c["records_screened"] + c["awaiting_screening"],
         ),
         (
             "records screened minus excluded",
             c["records_screened"] - c["records_excluded"],
-            "reports sought (databases)",
-            c["dbr_sought_reports"],
+            "reports sought (databases) plus reports awaiting retrieval",
+            c["dbr_sought_reports"] + c["awaiting_retrieval"],
         ),
         (
             "reports sought minus not retrieved (databases)",
             c["dbr_sought_reports"] - c["dbr_notretrieved_reports"],
-            "reports assessed (databases)",
-            c["dbr_assessed"],
+            "reports assessed (databases) plus reports awaiting assessment",
+            c["dbr_assessed"] + c["awaiting_assessment"],
         ),
         (
             "reports assessed minus excluded (databases)",

@@ -10,10 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from livingreview.datapkg import ledger
 from livingreview.datapkg.problems import Problem
 
 RETRIEVAL_DECISIONS = {"retrieved", "not_retrieved"}
 STAGE_TA, STAGE_RETRIEVAL, STAGE_ELIGIBILITY = "1_title_abstract", "2_retrieval", "3_eligibility"
+
+
+def needs_reason(stage: str, decision: str) -> bool:
+    """Whether a decision needs a reason from the controlled list: an exclusion at eligibility and a report
+    not retrieved do; an exclusion on title and abstract may have one."""
+    return (stage == STAGE_ELIGIBILITY and decision == "exclude") or decision == "not_retrieved"
 
 
 def _frame(table) -> pd.DataFrame:
@@ -148,8 +155,7 @@ def check_selection(tables: dict, problems: list[Problem]) -> None:
                 "decision",
                 f"decision {decision!r} does not fit stage {stage!r} (use {allowed})",
             )
-        needs_reason = (stage == STAGE_ELIGIBILITY and decision == "exclude") or decision == "not_retrieved"
-        if needs_reason and not reason:
+        if needs_reason(stage, decision) and not reason:
             flag(
                 "screening",
                 row,
@@ -217,10 +223,23 @@ def check_selection(tables: dict, problems: list[Problem]) -> None:
                 "title/abstract screening is for database records; records found "
                 "by other methods go straight to retrieval",
             )
+    # a database record of the latest round may still await screening; any other record needs a decision
     screened_ids = set(screening["record_id"])
+    latest = ledger.latest_round(_rows(records), _rows(searches), _rows(screening))
+    awaiting = (
+        set(ledger.awaiting_screening(_rows(records), _rows(screening), latest))
+        if latest is not None
+        else set()
+    )
     for row in _rows(records):
-        if row["record_id"] not in screened_ids:
-            flag("records", row, "record_id", f"{row['record_id']} has no decision in {t['screening'].path}")
+        rid = row["record_id"]
+        if rid in screened_ids or rid in awaiting:
+            continue
+        if row["identified_by"] != ledger.DATABASE:
+            why = "records found by other methods go straight to retrieval: record that decision"
+        else:
+            why = f"only records of the latest round (round {latest}) may await screening"
+        flag("records", row, "record_id", f"{rid} has no decision in {t['screening'].path}; {why}")
 
     # links to the evidence ------------------------------------------------------------------------------
     elig = screening[(screening["stage"] == STAGE_ELIGIBILITY) & (screening["decision"] == "include")]

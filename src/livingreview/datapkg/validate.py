@@ -1,6 +1,8 @@
 """Check the data package and ``references.bib`` without modifying a file: the descriptor, then each table
 against its schema (``schema_checks``), the links between tables, the review's rules (``review_rules``,
-``selection_rules``), the ``.bib`` file itself and, once all that passes, the PRISMA flow (``prisma_flow``).
+``selection_rules``, ``search_run_rules``), the ``.bib`` file itself and, once all that passes, the PRISMA
+flow (``prisma_flow``).
+``validate_staged`` checks the tree as it would be with some files replaced, before anything is written.
 
 Every check is driven by ``data/datapackage.json``; all problems are reported at once, sorted, as
 ``path:line:column: message``.
@@ -8,19 +10,22 @@ Every check is driven by ``data/datapackage.json``; all problems are reported at
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from livingreview.datapkg.bibfile import BibFile, bib_problems, load_bib
-from livingreview.datapkg.csvfile import read_table
+from livingreview.datapkg.csvfile import read_table, write_atomic
 from livingreview.datapkg.descriptor import load_descriptor, resource_path
 from livingreview.datapkg.prisma_flow import flow_problems
 from livingreview.datapkg.problems import Problem
 from livingreview.datapkg.review_rules import check_cases, check_outcomes
 from livingreview.datapkg.schema_checks import CheckedTable, check_foreign_keys, check_references, check_table
+from livingreview.datapkg.search_run_rules import check_search_runs
 from livingreview.datapkg.selection_rules import check_selection
 from livingreview.paths import BIBFILE, DATA_DIR
 
-__all__ = ["check_package", "summary_line", "validate_tree"]
+__all__ = ["check_package", "summary_line", "validate_staged", "validate_tree"]
 
 #: how the summary line counts the rows of a resource; other resources are counted by their name
 LABELS = {"cases": "case groups", "outcomes": "outcome measures"}
@@ -50,6 +55,7 @@ def check_package(root: str | Path) -> tuple[list[Problem], dict | None, dict[st
         if "outcomes" in tables:
             check_outcomes(tables["outcomes"], tables.get("cases"), problems)
         check_selection(tables, problems)
+        check_search_runs(tables, problems)
         if not problems and "screening" in tables:  # the flow is counted from the tables: only valid ones
             problems += [Problem(tables["screening"].path, 1, "", m) for m in flow_problems(root)]
     return sorted(set(problems)), package, tables, bib
@@ -59,6 +65,21 @@ def validate_tree(root: str | Path) -> list[Problem]:
     """Every problem in ``data/`` and ``references.bib`` under ``root``, sorted by path and line. Never raises
     for bad input, never writes."""
     return check_package(root)[0]
+
+
+def validate_staged(root: str | Path, texts: dict[str, str]) -> list[Problem]:
+    """``validate_tree`` of a temporary copy of ``data/`` and ``references.bib`` under ``root`` in which each
+    file named in ``texts`` (relative path -> new text) is replaced. The paths of the problems are relative,
+    as they will be in the tree; nothing under ``root`` is written."""
+    root = Path(root)
+    with tempfile.TemporaryDirectory(prefix="livingreview-staged-") as tmp:
+        copy = Path(tmp)
+        shutil.copytree(root / DATA_DIR, copy / DATA_DIR)
+        if (root / BIBFILE).is_file():
+            shutil.copy2(root / BIBFILE, copy / BIBFILE)
+        for rel, text in texts.items():
+            write_atomic(copy / rel, text)
+        return validate_tree(copy)
 
 
 def summary_line(package: dict, tables: dict[str, CheckedTable], bib: BibFile) -> str:

@@ -2,7 +2,8 @@
 
 ``prisma2020_csv`` writes one round in the layout of the R package's CSV template; ``flow_svg`` draws all
 rounds side by side in each box (one column, so it reads on a phone) and ``flow_rows`` is its text
-alternative. The counts come from :mod:`livingreview.datapkg.prisma_flow`.
+alternative. The counts come from :mod:`livingreview.datapkg.prisma_flow`. A round in progress also shows
+its records awaiting screening, retrieval or assessment (:data:`AWAITING_ROWS`), only when there are any.
 """
 
 from __future__ import annotations
@@ -146,6 +147,27 @@ TEMPLATE = [
     ("included", "node3", "included", "Blue included box", "Included"),
 ]
 CSV_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
+#: a round in progress: (its count, the box it has not reached, the key of its extra CSV row, its label, what
+#: the box's text adds). The template has no such boxes, and the R package finds each box by ``grep`` on the
+#: ``data`` column (``grep("screening")`` also finds the blue screening box), so these keys contain no other
+#: box's name; the number is also written into the text of the box not reached yet.
+AWAITING_ROWS = (
+    ("awaiting_screening", "records_screened", "records_awaiting", "Records awaiting screening", "screening"),
+    (
+        "awaiting_retrieval",
+        "dbr_sought_reports",
+        "reports_awaiting_retrieval",
+        "Reports awaiting retrieval",
+        "retrieval",
+    ),
+    (
+        "awaiting_assessment",
+        "dbr_assessed",
+        "reports_awaiting_assessment",
+        "Reports awaiting assessment for eligibility",
+        "assessment",
+    ),
+)
 
 
 def _reason_cell(reasons: dict[str, int]) -> str:
@@ -159,10 +181,29 @@ def prisma2020_csv(f: RoundFlow) -> str:
     values["database_specific_results"] = "; ".join(f"{k}, {v}" for k, v in f.database_specific.items())
     values["dbr_excluded"] = _reason_cell(f.dbr_excluded) or "0"
     values["other_excluded"] = _reason_cell(f.other_excluded) or "0"
+    template = list(TEMPLATE)
+    for count, before, key, label, what in AWAITING_ROWS:
+        n = f.counts.get(count, 0)
+        if not n:
+            continue
+        values[key] = str(n)
+        at = next(i for i, row in enumerate(template) if row[0] == before)
+        data, node, box, description, boxtext = template[at]
+        extra = (
+            key,
+            "NA",
+            box,
+            f"{label} (a round in progress; not a box of the PRISMA2020 template)",
+            label,
+        )
+        template[at : at + 1] = [
+            (data, node, box, description, f"{boxtext} ({n} more awaiting {what})"),
+            extra,
+        ]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for data, node, box, description, boxtext in TEMPLATE:
+    for data, node, box, description, boxtext in template:
         writer.writerow(
             [
                 data,
@@ -209,13 +250,24 @@ def flow_rows(flows: list[RoundFlow]) -> list[dict]:
         "Contributor submissions and starting documents",
         each("submission_results"),
     )
+
+    def pending(before: str) -> None:
+        """The row of what has not reached the box ``before`` yet, in a round in progress (if any)."""
+        for count, box, _key, label, _what in AWAITING_ROWS:
+            values = [f.counts.get(count, 0) for f in flows]
+            if box == before and any(values):
+                add("Screening: databases", label, values, "pending")
+
     add("Screening: databases", "Records screened", each("records_screened"))
+    pending("records_screened")
     add(
         "Screening: databases", "Records excluded on title and abstract", each("records_excluded"), "excluded"
     )
     add("Screening: databases", "Reports sought for retrieval", each("dbr_sought_reports"))
+    pending("dbr_sought_reports")
     add("Screening: databases", "Reports not retrieved", each("dbr_notretrieved_reports"), "excluded")
     add("Screening: databases", "Reports assessed for eligibility", each("dbr_assessed"))
+    pending("dbr_assessed")
     add("Screening: databases", "Reports excluded", each("dbr_excluded"), "excluded")
     for reason in sorted({k for f in flows for k in f.dbr_excluded}):
         add(
@@ -285,8 +337,8 @@ def flow_svg(flows: list[RoundFlow]) -> str:
             parts.append(f'<text x="{pad + 6}" y="{y + 15}" class="s">{html.escape(section)}</text>')
             y += line + 2
             box_start = y - line - 4
-        indent = {"main": 0, "detail": 12, "excluded": 12, "reason": 24}[row["kind"]]
-        cls = {"main": "m", "detail": "t", "excluded": "x", "reason": "t"}[row["kind"]]
+        indent = {"main": 0, "detail": 12, "excluded": 12, "reason": 24, "pending": 0}[row["kind"]]
+        cls = {"main": "m", "detail": "t", "excluded": "x", "reason": "t", "pending": "p"}[row["kind"]]
         prefix = "− " if row["kind"] == "excluded" else ""
         for k, text in enumerate(_wrap(prefix + row["label"], int((label_w - indent) / 7.2))):
             parts.append(
@@ -308,7 +360,8 @@ def flow_svg(flows: list[RoundFlow]) -> str:
     style = (
         "<style>text{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:13px;fill:#1a1a1a}"
         ".h{font-weight:700}.d{font-size:11px;fill:#555}.s{font-weight:700;font-size:13px}"
-        ".x{fill:#7a1f1f}.t{fill:#333}.n{font-variant-numeric:tabular-nums;font-weight:600}"
+        ".x{fill:#7a1f1f}.t{fill:#333}.p{fill:#6b4a00;font-style:italic}"
+        ".n{font-variant-numeric:tabular-nums;font-weight:600}"
         "rect{fill:#fff;stroke:#4a6fa5;stroke-width:1.2}line{stroke:#4a6fa5;stroke-width:1.5}"
         "polygon{fill:#4a6fa5}</style>"
     )
