@@ -8,7 +8,8 @@ ones below (``.importlinter`` states the contract, ``tests/test_architecture.py`
 * ``book``: what the pages import (``Chapter``, ``Review``, ``Selection``, ``data_dictionary``) and the
   Sphinx extension;
 * ``render``: numbers, prose, tables, citations, charts and the PRISMA diagram, escaped; no statistics;
-* ``evidence``: domain logic on data frames (reports, regimens, claims, a disease's analyses);
+* ``evidence``: domain logic on data frames (reports, regimens, claims, a disease's analyses), and beside
+  it ``search``: the saved PubMed search and its audit trail;
 * ``stats`` (pure statistics on arrays) and ``datapkg`` (reading, checking and writing the data package);
 * ``paths`` and ``errors``: every path, once, and the error users see.
 """

@@ -121,6 +121,37 @@ class Selection:
         )
         return tables.show(frame, caption="Sources searched (data/protocol.csv)", sortable=False)
 
+    def strategies(self) -> Html:
+        """The saved search strategies, exactly as they run (PRISMA-S item 8)."""
+        p = self.protocol[self.protocol["section"] == "search_strategy"]
+        blocks = [
+            f"<p><strong>{html.escape(row.topic)}</strong> (<code>{html.escape(row.item_id)}</code>)</p>"
+            f'<pre class="lr-query">{html.escape(row.text)}</pre>'
+            for row in p.itertuples(index=False)
+        ]
+        plain = "\n".join(f"{row.item_id}: {row.text}" for row in p.itertuples(index=False))
+        return Html("".join(blocks) or "<p>No saved search strategy.</p>", plain or "no saved strategy")
+
+    def last_searches_table(self) -> tables.Table:
+        """When each database was last searched, and how often (PRISMA-S item 13)."""
+        p = self.protocol
+        sources = p[(p["section"] == "source") & (p["topic"] == "database")]
+        rows = []
+        for item_id in sources["item_id"]:
+            runs = self.searches[self.searches["searched_in"] == item_id]
+            rows.append(
+                {
+                    "Source": item_id,
+                    "Last searched": runs["run_date"].max() if len(runs) else "not yet run",
+                    "Queries run": len(runs),
+                    "Rounds": ", ".join(str(r) for r in sorted(set(runs["round"].astype(int)))) or pd.NA,
+                }
+            )
+        caption = (
+            "When each database was last searched (data/searches.csv; PubMed runs in data/search_runs.csv)"
+        )
+        return tables.show(pd.DataFrame(rows), caption=caption, sortable=False)
+
     def living_plan(self) -> Html:
         p = self.protocol[self.protocol["section"] == "living_plan"]
         items = "".join(
