@@ -5,6 +5,7 @@ YAML, required keys, GitHub's own JSON schemas (vendored in check-jsonschema, of
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -148,7 +149,7 @@ def test_search_writes_only_in_the_job_that_publishes():
     publish = wf["jobs"][WRITE_JOB]
     assert publish["env"]["GH_TOKEN"] == "${{ github.token }}"
     assert "container" not in publish, "gh is on the runner image, not in the python container"
-    assert "needs.search.outputs.new" in publish["if"], "nothing new: no branch, no pull request"
+    assert "needs.search.result == 'success'" in publish["if"], "it publishes what the search job recorded"
 
 
 def test_search_uses_only_action_pins_the_other_workflows_use():
@@ -241,6 +242,150 @@ def test_search_publishes_a_branch_a_pull_request_and_an_issue():
     assert search["container"]["image"].startswith("python:3.11")
     checkout = search["steps"][0]
     assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["fetch-depth"] == "0"
+
+
+def test_search_records_a_run_even_when_nothing_is_new():
+    """A completed search releases a new data version even with no new report (protocol item
+    living-update-trigger), and the date each search was last run is data (PRISMA-S item 13): the publish job
+    runs whenever the search ran; only the screening queue and its issue wait for new records."""
+    wf = _load(SEARCH)
+    publish = wf["jobs"][WRITE_JOB]
+    assert publish["if"] == "${{ needs.search.result == 'success' && needs.search.outputs.new != '' }}"
+    assert "!= '0'" not in publish["if"] and "> 0" not in publish["if"]
+    search = {step["name"]: step for step in wf["jobs"]["search"]["steps"]}
+    keep = search["Keep the updated data for the publish job"]
+    assert "if" not in keep, "the run's audit rows are data too"
+    for name, step in search.items():
+        if name.startswith(("Export the screening queue", "Upload the screening queue")):
+            assert step["if"] == "${{ steps.summary.outputs.new != '0' }}", name
+    steps = {step["name"]: step for step in publish["steps"]}
+    for name in ("Open or update the screening-queue issue", "Link the pull request from the issue"):
+        assert steps[name]["if"] == "${{ needs.search.outputs.new != '0' }}", name
+    unconditional = ["Fetch the updated data", "Commit the data on a new branch and push it"]
+    for name in [*unconditional, "Open the pull request"]:
+        assert "if" not in steps[name], f"{name}: also when nothing is new"
+    text = SEARCH.read_text(encoding="utf-8")
+    assert "Search update ${DATE}: no new records" in text
+    assert "no branch" not in text.lower() and "only logs" not in text
+
+
+def _expr(value: str, context: dict[str, str]) -> str:
+    """``${{ name }}`` from ``context``; a skipped step's outputs are empty, as on GitHub."""
+
+    def one(match: re.Match) -> str:
+        name = match[1].strip()
+        return context.get(name, "") if name.startswith("steps.") else context[name]
+
+    return re.sub(r"\$\{\{(.*?)\}\}", one, value)
+
+
+def _runs(condition: str | None, context: dict[str, str]) -> bool:
+    """The few step conditions search.yml's publish job uses: ``a == 'b'`` or ``a != 'b'``."""
+    if condition is None:
+        return True
+    name, op, value = re.fullmatch(r"\$\{\{ (\S+) (==|!=) '(.*)' \}\}", condition).groups()
+    return (context[name] == value) == (op == "==")
+
+
+def _publish(tmp_path: Path, new: str, changed: bool = True) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run the publish job's shell steps against a local origin, with a stand-in `gh` that logs its calls."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    origin, work, temp, bin_ = (tmp_path / d for d in ("origin.git", "work", "runner", "bin"))
+    for d in (work / "data", temp / "search-data", bin_):
+        d.mkdir(parents=True)
+    env = {**os.environ, "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1", "RUNNER_TEMP": str(temp)}
+    env["PATH"] = f"{bin_}{os.pathsep}{env['PATH']}"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True, env=env)
+    (work / "data" / "search_runs.csv").write_text("search_id\nP6\n", encoding="utf-8")
+    for argv in (["init", "-q", "-b", "main"], ["add", "data"], ["commit", "-q", "-m", "base"]):
+        subprocess.run([*git, *argv], cwd=work, check=True, env=env)
+    subprocess.run([*git, "remote", "add", "origin", str(origin)], cwd=work, check=True, env=env)
+    subprocess.run([*git, "push", "-q", "origin", "main"], cwd=work, check=True, env=env)
+    runs = "search_id\nP6\nP7\n" if changed else "search_id\nP6\n"
+    (temp / "search-data" / "search_runs.csv").write_text(runs, encoding="utf-8")
+    gh = bin_ / "gh"
+    gh.write_text(
+        '#!/usr/bin/env bash\nprintf \'%s\\n\' "$*" >> "$RUNNER_TEMP/gh.log"\ncase "$1 $2" in\n'
+        '  "pr create") echo "https://github.com/o/r/pull/8" ;;\n'
+        '  "issue create") echo "https://github.com/o/r/issues/7" ;;\nesac\n',
+        encoding="utf-8",
+    )
+    gh.chmod(0o755)
+    outputs = {"date": "2026-12-07", "run_id": "P7", "window_start": "2026-11-30", "window_end": "2026-12-07"}
+    outputs |= {"found": "9", "new": new, "known": str(9 - int(new)), "queue": new, "translation": "x[tiab]"}
+    context = {f"needs.search.outputs.{k}": v for k, v in outputs.items()}
+    context |= {"github.token": "token", "github.ref_name": "main"}
+    job = _load(SEARCH)["jobs"][WRITE_JOB]
+    env |= {k: _expr(v, context) for k, v in job["env"].items()}
+    env |= {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "1"}
+    env |= {"GITHUB_RUN_NUMBER": "3", "GITHUB_STEP_SUMMARY": str(temp / "summary.md")}
+    for step in job["steps"]:
+        if "run" not in step or not _runs(step.get("if"), context):
+            continue  # checkout and the artifact download: `work` and `search-data` stand in for them
+        out = temp / "output"
+        out.write_text("", encoding="utf-8")
+        step_env = {**env, **{k: _expr(v, context) for k, v in step.get("env", {}).items()}}
+        proc = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+            cwd=work,
+            env={**step_env, "GITHUB_OUTPUT": str(out)},
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode:
+            return proc, temp
+        for line in out.read_text(encoding="utf-8").splitlines():
+            key, value = line.split("=", 1)
+            context[f"steps.{step['id']}.outputs.{key}"] = value
+    return proc, temp
+
+
+def _branch_log(tmp_path: Path, branch: str) -> str:
+    proc = subprocess.run(
+        ["git", "--git-dir", str(tmp_path / "origin.git"), "log", "-1", "--format=%s", branch],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout.strip()
+
+
+def test_search_with_nothing_new_opens_only_the_pull_request(tmp_path):
+    proc, temp = _publish(tmp_path, "0")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    calls = (temp / "gh.log").read_text(encoding="utf-8").splitlines()
+    assert not [c for c in calls if c.startswith("issue")], "nothing new: no screening-queue issue"
+    (create,) = [c for c in calls if c.startswith("pr create")]
+    assert "--head search/2026-12-07 --title Search update 2026-12-07: no new records --body-file" in create
+    assert _branch_log(tmp_path, "search/2026-12-07") == "Search update 2026-12-07: no new records"
+    body = (temp / "pr.md").read_text(encoding="utf-8")
+    for needle in ("entry dates 2026-11-30 to 2026-12-07", "| 9 | 0 | 9 | 0 |", "records the run", "x[tiab]"):
+        assert needle in body, needle
+    assert "before merging" in body and "data/search_runs.csv" in body
+    checklist = [line for line in body.splitlines() if line.startswith("- [ ]")]
+    assert len(checklist) == 2
+    assert "CHANGELOG.md" in checklist[0] and "livingreview check-release main" in checklist[0]
+    assert checklist[1].startswith("- [ ] Merge")
+    assert "Closes #" not in body and "screen export" not in body and "screening-queue" not in body
+
+
+def test_search_with_new_records_still_opens_the_issue_and_links_it(tmp_path):
+    proc, temp = _publish(tmp_path, "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    calls = (temp / "gh.log").read_text(encoding="utf-8").splitlines()
+    assert [c.split()[1] for c in calls if c.startswith("issue")] == ["list", "create", "comment"]
+    (create,) = [c for c in calls if c.startswith("pr create")]
+    assert "--title Search update 2026-12-07: 2 new records --body-file" in create
+    assert _branch_log(tmp_path, "search/2026-12-07") == "Search update 2026-12-07: 2 new records"
+    body = (temp / "pr.md").read_text(encoding="utf-8")
+    assert "Closes #7" in body and "before screening" in body and "livingreview screen import" in body
+
+
+def test_search_fails_when_the_run_left_the_data_unchanged(tmp_path):
+    proc, temp = _publish(tmp_path, "0", changed=False)
+    assert proc.returncode == 1
+    assert "::error::" in proc.stdout and "data/ is unchanged" in proc.stdout
+    assert not (temp / "gh.log").exists() or "pr create" not in (temp / "gh.log").read_text(encoding="utf-8")
 
 
 def test_search_reads_the_summary_the_command_writes(tmp_path):
