@@ -364,3 +364,182 @@ def chart_specs(page_html: str) -> list[dict]:
             r'<script type="application/json" class="lr-spec">(.*?)</script>', page_html, re.S
         )
     ]
+
+
+# --- responsive layout (test_responsive.py) -----------------------------------------------------------------
+
+LAYOUT_CHECK = """() => {
+  const problems = [];
+  const vw = window.innerWidth;
+  const doc = document.documentElement;
+  if (doc.scrollWidth > vw) {
+    const wide = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > vw + 1 && !el.closest('.lr-table-wrap, .lr-chart')) {
+        const parent = el.parentElement;
+        if (!parent || parent.getBoundingClientRect().right <= vw + 1) {
+          wide.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+            ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' right=' + Math.round(r.right));
+        }
+      }
+    }
+    problems.push('page scrolls sideways: scrollWidth ' + doc.scrollWidth + ' > innerWidth ' + vw + ' ('
+                  + wide.slice(0, 5).join(', ') + ')');
+  }
+  const visibleBox = (el) => {
+    let box = el.getBoundingClientRect();
+    let left = box.left, right = box.right, top = box.top, bottom = box.bottom;
+    for (let a = el.querySelector('.lr-chart'); a; a = null) {
+      const s = getComputedStyle(a);
+      if (s.overflowX !== 'visible') { const r = a.getBoundingClientRect(); left = Math.max(left, r.left);
+        right = Math.min(right, r.right); }
+    }
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      const r = a.getBoundingClientRect();
+      if (s.overflowX !== 'visible') { left = Math.max(left, r.left); right = Math.min(right, r.right); }
+      if (s.overflowY !== 'visible' && s.overflowY !== 'auto' && s.overflowY !== 'scroll') {
+        top = Math.max(top, r.top); bottom = Math.min(bottom, r.bottom);
+      }
+    }
+    left = Math.max(left, 0); right = Math.min(right, vw);
+    return {left, right, top, bottom};
+  };
+  const figures = document.querySelectorAll('figure.lr-figure');
+  figures.forEach((fig) => {
+    const state = fig.getAttribute('data-lr-rendered');
+    if (state !== '1') { problems.push('chart ' + fig.id + ' not rendered (' + state + ')'); return; }
+    const vis = visibleBox(fig);
+    const svg = fig.querySelector('.lr-chart svg');
+    if (!svg) { problems.push('chart ' + fig.id + ' has no SVG'); return; }
+    const title = (fig.querySelector('.lr-figure-title') || {}).textContent || fig.id;
+    const items = svg.querySelectorAll('g[class*="mark-"], .role-axis, .role-legend, .role-title');
+    let worst = null;
+    items.forEach((g) => {
+      const r = g.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) return;
+      const out = Math.max(vis.left - r.left, r.right - vis.right, vis.top - r.top, r.bottom - vis.bottom);
+      if (out > 1 && (!worst || out > worst.out)) {
+        worst = {out: Math.round(out), cls: (g.getAttribute('class') || '').split(' ').slice(0, 2).join(' '),
+                 box: [r.left, r.right, r.top, r.bottom].map(Math.round),
+                 vis: [vis.left, vis.right, vis.top, vis.bottom].map(Math.round)};
+      }
+    });
+    if (worst) {
+      problems.push('chart "' + title.trim() + '" clipped by ' + worst.out + ' px (' + worst.cls + ' at '
+                    + JSON.stringify(worst.box) + ', visible ' + JSON.stringify(worst.vis) + ')');
+    }
+  });
+  document.querySelectorAll('.lr-table-wrap').forEach((wrap, i) => {
+    const parent = wrap.parentElement;
+    const w = wrap.getBoundingClientRect().width;
+    const pw = parent.getBoundingClientRect().width;
+    const name = (wrap.querySelector('table') || {}).id || ('table ' + i);
+    if (w > pw + 1) problems.push(name + ': table frame ' + Math.round(w) + ' px wider than its parent '
+                                  + Math.round(pw));
+    const table = wrap.querySelector('table');
+    if (table && table.getBoundingClientRect().width > wrap.clientWidth + 1) {
+      const ox = getComputedStyle(wrap).overflowX;
+      const before = wrap.scrollLeft;
+      wrap.scrollLeft = before + 20;
+      const scrolled = wrap.scrollLeft !== before;
+      wrap.scrollLeft = before;
+      if (!(ox === 'auto' || ox === 'scroll') || !scrolled) {
+        problems.push(name + ': wider than its frame but does not scroll inside it (overflow-x ' + ox + ')');
+      }
+    }
+  });
+  return {problems, figures: figures.length};
+}"""
+
+
+def _open(browser, url: str, allowed_prefix: str, viewport: tuple[int, int]):
+    """A page at ``viewport`` that may only talk to ``allowed_prefix``; returns (context, page, blocked)."""
+    context = browser.new_context(
+        service_workers="block", viewport={"width": viewport[0], "height": viewport[1]}
+    )
+    page = context.new_page()
+    blocked: list[str] = []
+
+    def route(r):
+        req_url = r.request.url
+        if req_url.startswith(allowed_prefix) or req_url.startswith(("data:", "blob:", "about:")):
+            r.continue_()
+        else:
+            blocked.append(req_url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('figure.lr-figure'))"
+        ".every(f => f.hasAttribute('data-lr-rendered'))",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(300)  # let a resize-triggered re-layout settle
+    return context, page, blocked
+
+
+def layout_problems(browser, url: str, allowed_prefix: str, viewport: tuple[int, int]) -> tuple[list, int]:
+    """Layout problems of one page at ``viewport`` (sideways page scroll, clipped chart parts, table frames
+    wider than their column or not scrolling) and its number of charts."""
+    context, page, blocked = _open(browser, url, allowed_prefix, viewport)
+    try:
+        result = page.evaluate(LAYOUT_CHECK)
+        problems = list(result["problems"])
+        if blocked:
+            problems.append(f"requests to other hosts: {blocked}")
+        return problems, int(result["figures"])
+    finally:
+        context.close()
+
+
+PRINT_CHECK = """() => {
+  const problems = [];
+  const shown = (el) => { const s = getComputedStyle(el); const r = el.getBoundingClientRect();
+    return s.display !== 'none' && s.visibility !== 'hidden' && r.width > 0 && r.height > 0; };
+  const nav = ['.bd-header', '.bd-sidebar-primary', '.bd-sidebar-secondary', '.header-article',
+               '.prev-next-area', '.bd-footer', 'nav', '.primary-toggle', '.secondary-toggle',
+               '.article-header-buttons', '.theme-switch-button', '.search-button'];
+  for (const sel of nav) {
+    document.querySelectorAll(sel).forEach((el) => {
+      if (shown(el)) problems.push('navigation shown in print: ' + sel);
+    });
+  }
+  const figures = document.querySelectorAll('figure.lr-figure');
+  if (!figures.length) problems.push('no chart on the printed page');
+  const main = document.querySelector('main, .bd-main, article') || document.body;
+  const mainWidth = main.getBoundingClientRect().width;
+  figures.forEach((fig) => {
+    const svg = fig.querySelector('svg');
+    if (!shown(fig) || !svg || !shown(svg)) {
+      problems.push('chart ' + fig.id + ' not shown in print');
+      return;
+    }
+    const f = fig.getBoundingClientRect(), r = svg.getBoundingClientRect();
+    if (r.right > f.right + 1 || r.left < f.left - 1) problems.push('chart ' + fig.id + ' cut in print');
+    if (getComputedStyle(fig).breakInside !== 'avoid') problems.push('chart ' + fig.id + ' splits in print');
+  });
+  document.querySelectorAll('.lr-table-wrap').forEach((wrap, i) => {
+    const s = getComputedStyle(wrap);
+    if (s.overflowX !== 'visible') problems.push('table ' + i + ' is clipped to a scroll frame in print');
+    if (!shown(wrap)) problems.push('table ' + i + ' hidden in print');
+  });
+  return {problems, mainWidth};
+}"""
+
+
+def print_problems(browser, url: str, allowed_prefix: str) -> list[str]:
+    """Problems of ``url`` rendered for print (navigation shown, charts hidden or cut, tables clipped)."""
+    context, page, blocked = _open(browser, url, allowed_prefix, (1300, 900))
+    try:
+        page.emulate_media(media="print")
+        page.wait_for_timeout(300)
+        problems = list(page.evaluate(PRINT_CHECK)["problems"])
+        if blocked:
+            problems.append(f"requests to other hosts: {blocked}")
+        return problems
+    finally:
+        context.close()

@@ -1,5 +1,7 @@
 /* Sortable tables: every <table class="lr-sortable"> gets header buttons; clicking sorts the rows
-   (numbers by the raw value in data-value, text with localeCompare; missing values always last). */
+   (numbers by the raw value in data-value, text with localeCompare; missing values always last).
+   Every table with data-lr-csv gets a "Download CSV" button: the CSV (RFC 4180) is built here from the
+   cells as shown (raw data-value for numbers, text otherwise, empty for missing values), no network. */
 (function () {
   "use strict";
   function cellKey(cell) {
@@ -46,9 +48,74 @@
       button.addEventListener("click", function () { sortBy(table, column, th); });
     });
   }
+  function csvField(text) {
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+  function cellText(cell) {
+    if (!cell || cell.hasAttribute("data-na")) { return ""; }
+    var raw = cell.getAttribute("data-value");
+    if (raw !== null && raw !== "") { return raw; }
+    return (cell.textContent || "").replace(/\s+/g, " ").trim();
+  }
+  function tableCsv(table) {
+    var lines = [];
+    var rows = [];
+    if (table.tHead) { rows.push(table.tHead.rows[0]); }
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.push.apply(rows, Array.prototype.slice.call(body.rows));
+    });
+    rows.forEach(function (row) {
+      var fields = Array.prototype.map.call(row.cells, function (cell) {
+        return csvField(cell.tagName === "TH" ? (cell.textContent || "").replace(/\s+/g, " ").trim()
+                                              : cellText(cell));
+      });
+      lines.push(fields.join(","));
+    });
+    return lines.join("\r\n") + "\r\n";
+  }
+  function slug(text) {
+    var s = (text || "").normalize("NFKD").replace(/[^\x00-\x7f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80).replace(/-+$/, "");
+    return s || "table";
+  }
+  function download(table) {
+    var name = table.getAttribute("data-lr-csv") ||
+      slug(table.caption ? table.caption.textContent : table.id) + ".csv";
+    var blob = new Blob([tableCsv(table)], { type: "text/csv;charset=utf-8" });
+    var url = URL.createObjectURL(blob);
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+  function addDownload(table) {
+    if (!table.hasAttribute("data-lr-csv") || table.getAttribute("data-lr-csv-button")) { return; }
+    table.setAttribute("data-lr-csv-button", "1");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "lr-csv";
+    button.textContent = "Download CSV";
+    var caption = table.caption ? (table.caption.textContent || "").trim() : "";
+    button.setAttribute("aria-label", "Download CSV" + (caption ? ": " + caption : ""));
+    button.addEventListener("click", function () { download(table); });
+    var wrap = table.parentNode && table.parentNode.classList &&
+      table.parentNode.classList.contains("lr-table-wrap") ? table.parentNode : null;
+    var bar = document.createElement("div");
+    bar.className = "lr-table-tools";
+    bar.appendChild(button);
+    if (wrap) { wrap.parentNode.insertBefore(bar, wrap.nextSibling); } else {
+      table.parentNode.insertBefore(bar, table.nextSibling);
+    }
+  }
   function initAll() {
     var tables = document.querySelectorAll("table.lr-sortable");
     for (var i = 0; i < tables.length; i++) { init(tables[i]); }
+    var all = document.querySelectorAll("table[data-lr-csv]");
+    for (var j = 0; j < all.length; j++) { addDownload(all[j]); }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", initAll);

@@ -7,6 +7,7 @@ interval, the pooled estimate, the cumulative series); nothing here fits a model
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import altair as alt
@@ -105,9 +106,66 @@ def forest_chart(data: pd.DataFrame, title: str = "Response to IVIG by report") 
         alt.Tooltip("ci_low:Q", title="CI low", format=".1%"),
         alt.Tooltip("ci_high:Q", title="CI high", format=".1%"),
     ]
+    plot = _plot(data, base, x, y, y, tooltip).properties(width=260, height=height)
+    wide = (
+        alt.hconcat(*columns, plot, spacing=6)
+        .properties(title=alt.TitleParams(title, anchor="start"))
+        .configure_view(stroke=None)
+    )
+    # On a narrow column (a phone) the text columns do not fit beside the plot: the book's chart script
+    # draws this variant instead, one plot as wide as the column whose row labels carry report, year and
+    # responders/patients (the full numbers are in the tooltip and the text description).
+    labels = [
+        f"{r.label if str(r.year) in r.label else f'{r.label} {r.year}'} · {r.events}/{r.n}"
+        if r.kind == "report" else
+        f"{r.label} · {r.pct_text} ({r.ci_text})"
+        for r in data.itertuples()
+    ]  # fmt: skip
+    pooled_row = data.loc[data["kind"] == "pooled", "row"]
+    bold = int(pooled_row.iloc[0]) if len(pooled_row) else -1
+    y_labelled = alt.Y(
+        "row:O",
+        title=None,
+        scale=alt.Scale(domain=list(data["row"])),
+        axis=alt.Axis(
+            labelExpr=f"{json.dumps(labels, ensure_ascii=False)}[datum.value]",
+            labelLimit=150,
+            labelFontWeight=alt.ConditionalAxisLabelFontWeight(
+                condition={"test": f"datum.value == {bold}", "value": "bold"}, value="normal"
+            ),
+            ticks=False,
+            domain=False,
+        ),
+    )
+    x_short = alt.X(
+        "proportion:Q",
+        title="Responding (exact 95% CI)",
+        scale=alt.Scale(domain=[0, 1]),
+        axis=alt.Axis(format=_PCT, tickCount=4),
+    )
+    narrow = (
+        _plot(data, base, x_short, y_labelled, y, tooltip)
+        .properties(
+            title=alt.TitleParams(title, anchor="start"),
+            width="container",
+            height=height,
+            autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        )
+        .configure_view(stroke=None)
+    )
+    with alt.data_transformers.disable_max_rows():  # too many rows is refused by charts.show, clearly
+        narrow_spec = narrow.to_dict()
+    return wide.properties(usermeta={"livingreview": {"narrow": narrow_spec}})
+
+
+def _plot(
+    data: pd.DataFrame, base: alt.Chart, x: alt.X, y_rules: alt.Y, y: alt.Y, tooltip: list
+) -> alt.LayerChart:
+    """Exact CIs (rules, with ``y_rules``, which may carry the row labels), report squares sized by patients,
+    the pooled diamond and the 100% reference line."""
     studies = base.transform_filter("datum.kind == 'report'")
     rules = studies.mark_rule().encode(
-        y=y, x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q"
+        y=y_rules, x=alt.X("ci_low:Q", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q"
     )
     points = studies.mark_square(filled=True, color="black").encode(
         y=y, x=x, size=alt.Size("n:Q", legend=None, scale=alt.Scale(range=[20, 200])), tooltip=tooltip
@@ -140,12 +198,7 @@ def forest_chart(data: pd.DataFrame, title: str = "Response to IVIG by report") 
         )
         layers.append(poly)
     ref = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[3, 3], color="gray").encode(x="x:Q")
-    plot = alt.layer(*layers, ref).resolve_scale(y="independent").properties(width=260, height=height)
-    return (
-        alt.hconcat(*columns, plot, spacing=6)
-        .properties(title=alt.TitleParams(title, anchor="start"))
-        .configure_view(stroke=None)
-    )
+    return alt.layer(*layers, ref).resolve_scale(y="independent")
 
 
 def forest_description(data: pd.DataFrame, pooled: stats.PooledEstimate) -> str:
@@ -208,7 +261,12 @@ def cumulative_chart(
             alt.Tooltip("method:N", title="Method"),
         ],
     )
-    return alt.layer(band, line, pts).properties(title=title, width=420, height=220)
+    return alt.layer(band, line, pts).properties(
+        title=title,
+        width="container",
+        height=220,
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+    )
 
 
 def cumulative_description(data: pd.DataFrame, undated: int = 0) -> str:

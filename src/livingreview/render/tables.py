@@ -14,6 +14,8 @@ headers=None, index=False)`` returns a :class:`Table`; a code cell ending with i
 * ``sortable=True`` adds class ``lr-sortable``: ``_static/livingreview-tables.js`` makes the headers
   clickable buttons (numeric-aware, missing values last). Numeric cells carry their raw value in
   ``data-value``.
+* every table carries ``data-lr-csv="<slug of the caption>.csv"``: the same script adds a "Download CSV"
+  button that builds the file from the cells in the browser (raw ``data-value`` for numbers).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,6 +34,13 @@ from livingreview.render import citations
 
 NA_TEXT = "—"
 MAX_ROWS = 5000
+
+
+def csv_name(caption: str | None, table_id: str | None = None) -> str:
+    """File name of a table's CSV download: ``Response by report`` -> ``response-by-report.csv``."""
+    text = unicodedata.normalize("NFKD", caption or table_id or "table").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].rstrip("-")
+    return f"{slug or 'table'}.csv"
 
 
 def is_na(value: Any) -> bool:
@@ -125,6 +136,7 @@ def show(
     out = [
         f'<div class="lr-table-wrap"><table class="{classes}"'
         + (f' id="{esc(table_id)}"' if table_id else "")
+        + f' data-lr-csv="{esc(csv_name(caption, table_id), quote=True)}"'
         + ">"
     ]
     if caption:

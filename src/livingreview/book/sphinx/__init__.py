@@ -4,9 +4,10 @@
 * :mod:`~livingreview.book.sphinx.freshness`: which pages to re-execute after a change (never stale, no
   more than needed), from what each page recorded reading;
 * :mod:`~livingreview.book.sphinx.offline`: charts and pages that load nothing from the internet;
+* :mod:`~livingreview.book.sphinx.downloads`: the data package of the built version, published with the site;
 * the ``livingreview`` bibliography style (:mod:`livingreview.render.bibstyle`).
 
-How they fit together is described in CONTRIBUTING.md ("How the book is built").
+How they fit together is described in CONTRIBUTING.md ("How the book stays fresh").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from livingreview.book.sphinx import freshness, offline, version
+from livingreview.book.sphinx import downloads, freshness, offline, version
 from livingreview.render import bibstyle
 
 
@@ -24,4 +25,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     version.setup(app)
     freshness.setup(app)
     offline.setup(app)
+    downloads.setup(app)
     return {"version": "2", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}

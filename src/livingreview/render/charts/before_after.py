@@ -10,7 +10,10 @@ from livingreview.render.charts.common import (
     fmt,
     num,
 )
-from livingreview.render.charts.figure import MAX_ROWS, WIDTH, Figure, check_rows, show
+from livingreview.render.charts.figure import MAX_ROWS, Figure, check_rows, show
+
+_PANEL_PX = 300  # design width of each panel; the page fits it to the column (usermeta "fit": "stretch")
+_LABEL_PX = 120  # measure labels beside the panels, truncated (full text in the tooltip and the description)
 
 
 def before_after_table(outcomes: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -85,7 +88,10 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
         columns=["measure", "row", "statistic", "timepoint", "value", "low", "high", "p_value", "text"],
     )
     color = alt.Color(
-        "timepoint:N", title="Time", scale=alt.Scale(domain=["before", "after"], range=["#9e9e9e", "#d95f02"])
+        "timepoint:N",
+        title="Time",
+        scale=alt.Scale(domain=["before", "after"], range=["#9e9e9e", "#d95f02"]),
+        legend=alt.Legend(orient="top", direction="horizontal"),  # above the panels: leaves them the width
     )
     tooltip = [
         alt.Tooltip("measure:N", title="Measure"),
@@ -97,7 +103,7 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
     pct = long[long["statistic"] == "percent"]
     if len(pct):
         base = alt.Chart(pct)
-        y = alt.Y("measure:N", title=None)
+        y = alt.Y("measure:N", title=None, axis=alt.Axis(labelLimit=_LABEL_PX))
         line = base.mark_line(color="#bdbdbd", strokeWidth=3).encode(x="value:Q", y=y, detail="measure:N")
         dots = base.mark_circle(size=120, opacity=1).encode(
             x=alt.X("value:Q", title="Patients with the finding (%)", scale=alt.Scale(domain=[0, 100])),
@@ -107,7 +113,7 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
         )
         panels.append(
             alt.layer(line, dots).properties(
-                title="Percentages", width=WIDTH, height=max(60, 26 * pct["measure"].nunique())
+                title="Percentages", width=_PANEL_PX, height=max(60, 26 * pct["measure"].nunique())
             )
         )
     means = long[long["statistic"] != "percent"]
@@ -128,10 +134,12 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
         )
         facet = (
             alt.layer(err, pts, data=means)
-            .properties(width=420, height=44)
+            .properties(width=_PANEL_PX, height=44)
             .facet(
                 row=alt.Row(
-                    "row:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=260)
+                    "row:N",
+                    title=None,
+                    header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=_LABEL_PX),
                 )
             )
             .resolve_scale(x="independent")
@@ -146,7 +154,8 @@ def before_after(outcomes: pd.DataFrame, source: str) -> Figure:
         chart = panels[0]
     else:
         chart = alt.vconcat(*panels).resolve_scale(color="shared")
-    chart = chart.properties(title=title)
+    # panels cannot take their container's width: the book's chart script stretches them to the column
+    chart = chart.properties(title=title, usermeta={"livingreview": {"fit": "stretch"}})
 
     parts = []
     for r in table.itertuples():

@@ -152,7 +152,14 @@ def show(chart: Any, description: str, *, title: str | None = None, max_rows: in
         with alt.data_transformers.disable_max_rows():
             spec = chart.to_dict()
     check_rows(spec_rows(spec), max_rows)
-    return Figure(spec, description, title)
+    return Figure(fit_container(spec), description, title)
+
+
+def fit_container(spec: dict[str, Any]) -> dict[str, Any]:
+    """A chart as wide as its column (``width: "container"``) fits it, padding, axes and legends included."""
+    if spec.get("width") == WIDTH and "autosize" not in spec:
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
 
 
 def _renderer(spec: dict, **metadata: Any) -> dict[str, str]:

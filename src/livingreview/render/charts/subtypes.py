@@ -69,7 +69,7 @@ def subtypes(cases: pd.DataFrame, disease: str = "SjS") -> Figure:
                 scale=alt.Scale(
                     domain=present, range=[_CATEGORY_COLORS[SUBTYPE_CATEGORIES.index(c)] for c in present]
                 ),
-                legend=alt.Legend(orient="bottom", columns=2),
+                legend=alt.Legend(orient="bottom", columns=1, labelLimit=300),
             ),
             order=alt.Order("order:Q"),
             tooltip=[
