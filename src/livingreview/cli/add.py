@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from livingreview.datapkg.bib_entry import KEY_PATTERN, MANUAL_FIELDS, NewEntry, from_bibtex, manual_entry
-from livingreview.datapkg.csvfile import write_atomic
 from livingreview.datapkg.descriptor import require_descriptor, require_resource
 from livingreview.datapkg.field_help import constraint_text, is_required, unit_of
+from livingreview.datapkg.file_set import write_files
 from livingreview.datapkg.new_row import ID_FIELD, NewRow
 from livingreview.datapkg.validate import validate_tree
 from livingreview.errors import UserError
@@ -313,9 +313,7 @@ class Adder(NewRow):
             if answer not in ("", "y", "yes"):
                 self.say("Nothing was written.")
                 return 1
-        # the reference first: a row whose source is missing would be worse than an unused entry
-        for rel, text in sorted(self.staged(row, bib_entry).items(), key=lambda item: item[0] != BIBFILE):
-            write_atomic(self.root / rel, text)
+        write_files(self.root, self.staged(row, bib_entry))  # the row, its reference and ledger rows, or none
         self.say(f"Added {row[id_field]} to {self.relpath} (line {self.line_of(row)}).")
         if bib_entry is not None:
             self.say(f"Added {bib_entry.key} to {BIBFILE}.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from livingreview.datapkg.csvfile import write_atomic
+from livingreview.cli.output import write_outputs
 from livingreview.datapkg.validate import validate_tree
 from livingreview.errors import UserError
 from livingreview.render.ris import records_ris
@@ -49,10 +49,5 @@ def run(args) -> int:
         outputs[Path(args.prisma)] = prisma.prisma2020_csv(chosen[-1])
     if args.ris:
         outputs[Path(args.ris)] = records_ris(root)
-    for path, text in outputs.items():
-        try:
-            write_atomic(path, text)
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-        print(f"{path}: written")
+    write_outputs(outputs)
     return 0

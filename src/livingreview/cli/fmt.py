@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from livingreview.datapkg.canonical_form import format_tree
-from livingreview.datapkg.csvfile import write_atomic
+from livingreview.datapkg.file_set import write_files
 
 __all__ = ["add_arguments", "run"]
 
@@ -42,8 +42,8 @@ def run(args) -> int:
             return 1
         print("all data files are in canonical form")
         return 0
-    for relpath, text in changes.items():
-        write_atomic(root / relpath, text)
+    write_files(root, changes)  # every file or none
+    for relpath in changes:
         print(f"{relpath}: reformatted")
     if not changes:
         print("all data files are already in canonical form")

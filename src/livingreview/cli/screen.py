@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from livingreview.datapkg.csvfile import to_csv_text, write_atomic
+from livingreview.cli.output import write_outputs
+from livingreview.datapkg.csvfile import to_csv_text
+from livingreview.datapkg.file_set import write_files
 from livingreview.datapkg.problems import count_text
 from livingreview.datapkg.screening_formats import TOOLS
 from livingreview.datapkg.screening_queue import STAGES, Ledger, plan_import
@@ -92,12 +94,7 @@ def _export(root: Path, args: argparse.Namespace) -> int:
         outputs[Path(args.ris)] = queue_ris(queue)
     if args.asreview:
         outputs[Path(args.asreview)] = asreview_csv(queue)
-    for path, text in outputs.items():
-        try:
-            write_atomic(path, text)
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-        print(f"{path}: {len(queue)} records of round {round_} awaiting screening")
+    write_outputs(outputs, f"{len(queue)} records of round {round_} awaiting screening")
     return 0
 
 
@@ -121,7 +118,7 @@ def _import(root: Path, args: argparse.Namespace) -> int:
         print(to_csv_text(header, ([row[k] for k in header] for row in plan.rows)), end="")
         print("Nothing was written.")
         return 0
-    for rel, text in plan.texts.items():
-        write_atomic(root / rel, text)
+    write_files(root, plan.texts)  # every file or none
+    for rel in plan.texts:
         print(f"{rel}: {what}")
     return 0

@@ -38,6 +38,7 @@ __all__ = [
     "read_records",
     "read_table",
     "resource_records",
+    "stage",
     "to_csv_text",
     "write_atomic",
 ]
@@ -441,18 +442,29 @@ def to_csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return buf.getvalue()
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` atomically: a temporary file in the same directory, flushed and
-    fsynced, then ``os.replace``. The file's permissions are kept."""
+def stage(path: str | Path, data: str | bytes) -> Path:
+    """A temporary file beside ``path`` holding ``data`` (text as UTF-8), flushed and fsynced, with the
+    permissions of ``path`` when it exists: ready to be renamed over it. Removed again if writing fails."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
         with contextlib.suppress(OSError):
             os.chmod(tmp, path.stat().st_mode & 0o7777)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Replace ``path`` by ``data`` (text as UTF-8) atomically: :func:`stage`, then ``os.replace``."""
+    tmp = stage(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -13,11 +13,11 @@ import contextlib
 import hashlib
 import os
 import signal
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from livingreview.datapkg.csvfile import stage
 from livingreview.errors import UserError
 
 __all__ = ["fingerprints", "write_files"]
@@ -59,15 +59,7 @@ def write_files(
     staged: list[tuple[str, Path]] = []
     try:
         for rel, text in texts.items():
-            target = root / rel
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            staged.append((rel, Path(tmp)))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
+            staged.append((rel, stage(root / rel, text)))
         changed = [rel for rel, digest in (read_as or {}).items() if _digest(root / rel) != digest]
         if changed:
             raise UserError(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
+from livingreview.datapkg.csvfile import write_atomic
 from livingreview.paths import BIBFILE, CHANGELOG_PATH, DATA_DIR, DESCRIPTOR, DESCRIPTOR_PATH, find_root
 
 #: the site's folder holding the data package
@@ -78,12 +78,6 @@ def build_zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def publish(root: Path, outdir: Path) -> list[str]:
     """Copy the data package of ``root`` and its zip into ``outdir/data``; return the names written (none
     when the inputs are those of the last call and every file is still there)."""
@@ -109,7 +103,7 @@ def publish(root: Path, outdir: Path) -> list[str]:
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.is_file() or path.read_bytes() != data:
-            _write(path, data)
+            write_atomic(path, data)
             written.append(name)
     for path in sorted(target.rglob("*"), reverse=True):  # what an earlier version published
         rel = path.relative_to(target).as_posix()
@@ -117,7 +111,7 @@ def publish(root: Path, outdir: Path) -> list[str]:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
-    _write(marker, (signature + "\n").encode())
+    write_atomic(marker, (signature + "\n").encode())
     return written
 
 
