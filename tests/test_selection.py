@@ -330,3 +330,16 @@ def test_the_pages_quote_what_awaits_screening(tmp_path):
     mine = table[table["round"] == new.round].set_index("disease")["awaiting"]
     for disease in mine.index:
         assert mine[disease] == sum(disease in r["diseases"].split(";") for r in new.records)
+
+
+def test_validation_counts_the_same_flow_from_its_checked_tables(flows):
+    """`livingreview validate` counts the flow from the tables it has already checked (not a second read):
+    the same counts, boxes, reasons and dates as the flow read with pandas."""
+    from livingreview.datapkg.validate import check_package
+
+    _, _, checked, _ = check_package(ROOT)
+    frames = {name: checked[name].frame() for name in prisma_flow.TABLES}
+    again = prisma_flow.count_flow(frames, "test")
+    assert [
+        (f.round, f.date, f.counts, f.database_specific, f.dbr_excluded, f.other_excluded) for f in again
+    ] == [(f.round, f.date, f.counts, f.database_specific, f.dbr_excluded, f.other_excluded) for f in flows]

@@ -60,6 +60,14 @@ class CheckedTable:
     def s(self, name: str) -> np.ndarray:
         return self.strings[name] if name in self.strings else np.full(self.n, "", dtype=object)
 
+    def frame(self) -> pd.DataFrame:
+        """The table's stripped strings, numeric columns as the values the checks parsed, and ``_line``."""
+        frame = pd.DataFrame({name: self.s(name) for name in self.strings})
+        for name in self.numbers:
+            frame[name] = self.x(name)
+        frame["_line"] = self.lines
+        return frame
+
     def x(self, name: str) -> np.ndarray:
         return self.numbers[name] if name in self.numbers else np.full(self.n, np.nan)
 

@@ -23,15 +23,6 @@ def needs_reason(stage: str, decision: str) -> bool:
     return (stage == STAGE_ELIGIBILITY and decision == "exclude") or decision == "not_retrieved"
 
 
-def _frame(table) -> pd.DataFrame:
-    """The table's stripped strings, with numeric columns as the values the column checks parsed."""
-    frame = pd.DataFrame({name: table.s(name) for name in table.strings})
-    for name in table.numbers:
-        frame[name] = table.x(name)
-    frame["_line"] = table.lines
-    return frame
-
-
 def _rows(frame: pd.DataFrame) -> list[dict]:
     """The rows of a frame as dicts (``iterrows`` builds a Series per row: far slower on a large ledger)."""
     return frame.to_dict("records")
@@ -43,7 +34,7 @@ def check_selection(tables: dict, problems: list[Problem]) -> None:
     if not all(name in tables for name in needed):
         return
     t = {name: tables[name] for name in needed}
-    frames = {name: _frame(table) for name, table in t.items()}
+    frames = {name: table.frame() for name, table in t.items()}
 
     def flag(name: str, row, column: str, message: str) -> None:
         problems.append(Problem(t[name].path, int(row["_line"]), column, message))

@@ -17,6 +17,7 @@ from pathlib import Path
 from livingreview.datapkg.bibfile import BibFile, bib_problems, load_bib
 from livingreview.datapkg.csvfile import read_table, write_atomic
 from livingreview.datapkg.descriptor import load_descriptor, resource_path
+from livingreview.datapkg.prisma_flow import TABLES as FLOW_TABLES
 from livingreview.datapkg.prisma_flow import flow_problems
 from livingreview.datapkg.problems import Problem
 from livingreview.datapkg.review_rules import check_cases, check_outcomes
@@ -56,8 +57,10 @@ def check_package(root: str | Path) -> tuple[list[Problem], dict | None, dict[st
             check_outcomes(tables["outcomes"], tables.get("cases"), problems)
         check_selection(tables, problems)
         check_search_runs(tables, problems)
-        if not problems and "screening" in tables:  # the flow is counted from the tables: only valid ones
-            problems += [Problem(tables["screening"].path, 1, "", m) for m in flow_problems(root)]
+        if not problems and set(FLOW_TABLES) <= set(tables):  # counted from the tables: only valid ones
+            frames = {name: tables[name].frame() for name in FLOW_TABLES}
+            version = str(package.get("version", ""))
+            problems += [Problem(tables["screening"].path, 1, "", m) for m in flow_problems(frames, version)]
     return sorted(set(problems)), package, tables, bib
 
 
