@@ -317,13 +317,13 @@ FIGURE_CHECK = """() => Array.from(document.querySelectorAll('figure.lr-figure')
 })"""
 
 
-def visit(browser, url: str, allowed_prefix: str) -> PageReport:
-    """Open ``url`` with requests outside ``allowed_prefix`` blocked and recorded; wait for the charts."""
-    context = browser.new_context(service_workers="block")
+def _local_page(browser, allowed_prefix: str, viewport: tuple[int, int] | None = None):
+    """A fresh page that may only talk to ``allowed_prefix`` (other requests are aborted and recorded);
+    returns (context, page, blocked)."""
+    size = {} if viewport is None else {"viewport": {"width": viewport[0], "height": viewport[1]}}
+    context = browser.new_context(service_workers="block", **size)
     page = context.new_page()
     blocked: list[str] = []
-    console_errors: list[str] = []
-    page_errors: list[str] = []
 
     def route(r):
         req_url = r.request.url
@@ -334,16 +334,29 @@ def visit(browser, url: str, allowed_prefix: str) -> PageReport:
             r.abort()
 
     page.route("**/*", route)
+    return context, page, blocked
+
+
+def _load(page, url: str) -> None:
+    """Open ``url`` and wait until the network is idle and every chart has rendered."""
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('figure.lr-figure'))"
+        ".every(f => f.hasAttribute('data-lr-rendered'))",
+        timeout=30_000,
+    )
+
+
+def visit(browser, url: str, allowed_prefix: str) -> PageReport:
+    """Open ``url`` with requests outside ``allowed_prefix`` blocked and recorded; wait for the charts."""
+    context, page, blocked = _local_page(browser, allowed_prefix)
+    console_errors: list[str] = []
+    page_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page_errors.append(str(e)))
     try:
-        page.goto(url, wait_until="load")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('figure.lr-figure'))"
-            ".every(f => f.hasAttribute('data-lr-rendered'))",
-            timeout=30_000,
-        )
+        _load(page, url)
         figures = page.evaluate(FIGURE_CHECK)
         pwned = page.evaluate("() => typeof window.__pwned === 'undefined' ? null : window.__pwned")
         text = page.evaluate("() => document.body ? document.body.innerText : ''")
@@ -456,29 +469,13 @@ LAYOUT_CHECK = """() => {
 
 def _open(browser, url: str, allowed_prefix: str, viewport: tuple[int, int]):
     """A page at ``viewport`` that may only talk to ``allowed_prefix``; returns (context, page, blocked)."""
-    context = browser.new_context(
-        service_workers="block", viewport={"width": viewport[0], "height": viewport[1]}
-    )
-    page = context.new_page()
-    blocked: list[str] = []
-
-    def route(r):
-        req_url = r.request.url
-        if req_url.startswith(allowed_prefix) or req_url.startswith(("data:", "blob:", "about:")):
-            r.continue_()
-        else:
-            blocked.append(req_url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('figure.lr-figure'))"
-        ".every(f => f.hasAttribute('data-lr-rendered'))",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(300)  # let a resize-triggered re-layout settle
+    context, page, blocked = _local_page(browser, allowed_prefix, viewport)
+    try:
+        _load(page, url)
+        page.wait_for_timeout(300)  # let a resize-triggered re-layout settle
+    except BaseException:
+        context.close()
+        raise
     return context, page, blocked
 
 
