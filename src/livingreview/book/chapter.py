@@ -15,7 +15,7 @@ import pandas as pd
 from livingreview.datapkg.frames import Data
 from livingreview.evidence import regimens
 from livingreview.evidence.disease import DiseaseEvidence
-from livingreview.render import charts, citations, evidence_tables, forest, prose, tables
+from livingreview.render import appraisal, charts, citations, evidence_tables, findings, forest, prose, tables
 from livingreview.render.blocks import Figures, Note
 from livingreview.render.numbers import Text, describe_pooled, format_range, pct, pct_interval, plain
 
@@ -129,6 +129,11 @@ class Chapter:
             "controlled_reports": int(ev.controlled["source"].nunique()),
             "response_summary": Text(prose.response_summary(ev)),
             "controlled_summary": Text(prose.controlled_summary(ev.controlled)),
+            "appraised_reports": len(ev.appraisal),
+            "high_risk_reports": int(ev.appraisal["overall"].eq("high").sum()),
+            "moderate_risk_reports": int(ev.appraisal["overall"].eq("moderate").sum()),
+            "low_risk_reports": int(ev.appraisal["overall"].eq("low").sum()),
+            **self._certainty_numbers(),
         }
         if pooled.k >= 2 and pooled.tau2 is not None:
             n["tau2"] = Text(f"{pooled.tau2:.2f}")
@@ -148,6 +153,22 @@ class Chapter:
                 if isinstance(value, int | float) and not pd.isna(value):
                     n[f"{stem}_{field}"] = plain(value)
         return n
+
+    def _certainty_numbers(self) -> dict[str, object]:
+        """The certainty of the response and why, and how far the leave-out analyses move the estimate."""
+        ev = self.evidence
+        response = next((f for f in ev.findings if f.outcome == "response"), None)
+        out: dict[str, object] = {
+            "certainty": Text(
+                response.certainty if response else "not assessed (no report counts responders)"
+            ),
+            "certainty_reasons": Text(prose.certainty_reasons(response.main_reasons) if response else ""),
+        }
+        estimates = [a.pooled.estimate for a in ev.leave_out if a.left_out and a.pooled.estimate is not None]
+        out["leave_out_range"] = Text(
+            prose.estimate_range(ev.pooled.estimate, estimates) if ev.poolable else "there is nothing to pool"
+        )
+        return out
 
     def glue(self, rows: bool = False) -> None:
         """Glue the chapter's numbers under ``<disease>_<name>`` (e.g. ``lv_patients``) for ``{glue:text}``.
@@ -221,6 +242,35 @@ class Chapter:
             caption="Pooled response by method: the GLMM is primary, the others are sensitivity analyses",
             sortable=False,
         )
+
+    def appraisal_table(self) -> tables.Table:
+        """Every report's answers to the appraisal tool and its overall risk of bias."""
+        return tables.show_linked(
+            appraisal.appraisal_frame(self.evidence.appraisal),
+            "Appraisal of the reports (Murad et al. 2018): answers and overall risk of bias",
+        )
+
+    def appraisal_reasons(self):
+        return appraisal.reasons(self.evidence.appraisal)
+
+    def leave_out_table(self) -> tables.Table | Note:
+        if not self.evidence.poolable:
+            return Note(TOO_FEW)
+        return tables.show(
+            appraisal.leave_out_frame(self.pooled, self.evidence.leave_out),
+            caption="Pooled response without weaker reports, beside the primary estimate",
+            sortable=False,
+        )
+
+    def summary_of_findings(self) -> tables.Table:
+        return tables.show(
+            findings.sof_frame(self.evidence.findings),
+            caption=f"Summary of findings: IVIG in {self.name[0].lower() + self.name[1:]}",
+            sortable=False,
+        )
+
+    def summary_of_findings_notes(self):
+        return findings.sof_notes(self.evidence.findings)
 
     def claims_table(self) -> tables.Table:
         frame = evidence_tables.claims_frame(self.evidence.claims)

@@ -7,11 +7,11 @@ import pandas as pd
 from livingreview.book.chapter import Chapter
 from livingreview.datapkg import reads
 from livingreview.datapkg.changelog import latest_entry
-from livingreview.datapkg.frames import DISEASES, Data
+from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, Data
 from livingreview.evidence import regimens
 from livingreview.evidence.claims import check_claims
 from livingreview.paths import CHANGELOG_PATH, CITATION
-from livingreview.render import charts, evidence_tables, tables
+from livingreview.render import charts, evidence_tables, findings, tables
 from livingreview.render.numbers import Text
 
 
@@ -132,6 +132,19 @@ class Review:
         disease = self.data.cases.drop_duplicates("source").set_index("source")["disease"]
         frame.insert(0, "Disease", frame["Report"].map(disease))
         return tables.show_linked(frame, "Corticosteroid doses before and after IVIG, all diseases")
+
+    def summary_of_findings(self) -> tables.Table:
+        """Every disease's summary of findings in one table (the same rows as the chapters')."""
+        rows = [f for ch in self.chapters.values() for f in ch.evidence.findings]
+        return tables.show(
+            findings.sof_frame(rows, DISEASE_NAMES),
+            caption="Summary of findings across diseases (each disease's own evidence, never pooled across)",
+            sortable=False,
+        )
+
+    def summary_of_findings_notes(self):
+        rows = [f for ch in self.chapters.values() for f in ch.evidence.findings]
+        return findings.sof_notes(rows, DISEASE_NAMES)
 
     def claims_table(self) -> tables.Table:
         checked = check_claims(self.data.cases, self.data.outcomes, self.data.claims)

@@ -13,15 +13,16 @@ from functools import cached_property
 
 import pandas as pd
 
-from livingreview.datapkg import ledger, prisma_flow
+from livingreview.datapkg import appraisal_rules, ledger, prisma_flow
 from livingreview.datapkg.descriptor import data_version
 from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, Data, load_table
+from livingreview.evidence import certainty
 from livingreview.evidence.analyses import pooled_response
 from livingreview.evidence.designs import CONTROLLED
 from livingreview.evidence.reports import report_table
 from livingreview.render import prisma, tables
 from livingreview.render.blocks import Html
-from livingreview.render.numbers import Text, counted, describe_pooled
+from livingreview.render.numbers import Text, counted, describe_pooled, pct
 
 TOPIC_LABELS = {
     "population": "Population",
@@ -54,8 +55,17 @@ class Selection:
         self.data = data or Data.load()
         root = self.data.root
         self.root = root
-        names = ("protocol", "searches", "search_results", "records", "screening", "reconciliation")
+        names = (
+            "protocol",
+            "searches",
+            "search_results",
+            "records",
+            "screening",
+            "reconciliation",
+            "appraisal_reconciliation",
+        )
         t = {name: load_table(root, name) for name in names}
+        self.appraisal_reconciliation = t["appraisal_reconciliation"]
         self.protocol, self.searches, self.results = t["protocol"], t["searches"], t["search_results"]
         self.records, self.screening, self.reconciliation = t["records"], t["screening"], t["reconciliation"]
 
@@ -318,6 +328,28 @@ class Selection:
             "double_extracted_reports": int(double["source"].nunique()),
             "disagreements": len(rec),
             "disagreeing_groups": int(rec["case_id"].nunique()),
+            **self._appraisal_numbers(),
+        }
+
+    def _appraisal_numbers(self) -> dict[str, object]:
+        """How the two appraisals agreed, and the thresholds of the computed GRADE domains."""
+        appraised = self.data.appraisal
+        items = [*appraisal_rules.ITEMS, "overall"]
+        rec = self.appraisal_reconciliation
+        differed = rec[rec["first_appraisal"] != rec["second_appraisal"]]
+        return {
+            "appraised_reports": len(appraised),
+            "appraisal_answers": len(appraised) * len(items),
+            "appraisal_disagreements": len(differed),
+            "appraisal_disagreeing_reports": int(differed["source"].nunique()),
+            "high_risk_serious": Text(pct(certainty.HIGH_RISK_SERIOUS, 0)),
+            "high_risk_very_serious": Text(pct(certainty.HIGH_RISK_VERY_SERIOUS, 0)),
+            "spread_serious": Text(f"{certainty.SPREAD_SERIOUS * 100:.0f} percentage points"),
+            "spread_very_serious": Text(f"{certainty.SPREAD_VERY_SERIOUS * 100:.0f} percentage points"),
+            "ci_serious": Text(f"{certainty.CI_SERIOUS * 100:.0f} percentage points"),
+            "ci_very_serious": Text(f"{certainty.CI_VERY_SERIOUS * 100:.0f} percentage points"),
+            "patients_serious": certainty.PATIENTS_SERIOUS,
+            "patients_very_serious": certainty.PATIENTS_VERY_SERIOUS,
         }
 
     def glue(self) -> None:

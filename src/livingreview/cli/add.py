@@ -19,14 +19,20 @@ A new reference can come with the row: pasted BibTeX (``--bibtex`` / ``--bibtex-
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from livingreview.datapkg.bib_entry import KEY_PATTERN, MANUAL_FIELDS, NewEntry, from_bibtex, manual_entry
+from livingreview.cli.add_prompts import (
+    BibInput,
+    Prompt,
+    Prompts,
+    Refused,
+    _ask,
+    build_bib_entry,
+)
+from livingreview.datapkg.bib_entry import MANUAL_FIELDS, NewEntry
 from livingreview.datapkg.descriptor import require_descriptor, require_resource
 from livingreview.datapkg.field_help import constraint_text, is_required, unit_of
 from livingreview.datapkg.file_set import write_files
@@ -35,20 +41,16 @@ from livingreview.datapkg.validate import validate_tree
 from livingreview.errors import UserError
 from livingreview.paths import BIBFILE, DESCRIPTOR_PATH, find_root
 
-#: fields asked first, so that a default id can be proposed from them
-PROMPT_FIRST = {
-    "cases": ("disease", "source", "via", "case_id"),
-    "outcomes": ("source", "case_id", "domain", "measure", "timepoint", "outcome_id"),
-}
-Prompt = Callable[[str], str]
-
-
 # --------------------------------------------------------------------------------------------
 # the schema as options
 
 
 def option_name(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def appraisal_option(name: str) -> str:
+    return option_name(f"appraisal_{name}")
 
 
 def help_text(spec: dict) -> str:
@@ -111,6 +113,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     else spec.get("type", "string").upper(),
                     help=help_text(spec),
                 )
+        if any(r["name"] == "appraisal" for r in descriptor["resources"]):
+            group = parser.add_argument_group(
+                "appraisal of a new report (data/appraisal.csv, written with its first case group)"
+            )
+            for spec in require_resource(descriptor, "appraisal")["schema"]["fields"]:
+                if spec["name"] != "source":
+                    group.add_argument(
+                        appraisal_option(spec["name"]),
+                        dest=f"appraisal_{spec['name']}",
+                        metavar="|".join(spec["constraints"]["enum"])
+                        if "enum" in spec.get("constraints", {})
+                        else "TEXT",
+                        help=help_text(spec),
+                    )
     bib = parser.add_argument_group("new reference (when the source is not yet in references.bib)")
     bib.add_argument("--bibtex", metavar="TEXT", help="the BibTeX entry, pasted: '@article{key, ...}'")
     bib.add_argument("--bibtex-file", metavar="FILE", help="a file holding the BibTeX entry")
@@ -137,7 +153,14 @@ def run(args: argparse.Namespace) -> int:
     interactive = not args.no_input and _stdin_is_tty()
     adder = Adder(root, res_name, out=sys.stdout)
     return adder.add(
-        given, bib, prompt=input if interactive else None, dry_run=args.dry_run, confirm=not args.yes
+        given,
+        bib,
+        prompt=input if interactive else None,
+        dry_run=args.dry_run,
+        confirm=not args.yes,
+        appraisal={
+            k[len("appraisal_") :]: v for k, v in vars(args).items() if k.startswith("appraisal_") and v
+        },
     )
 
 
@@ -149,48 +172,11 @@ def _stdin_is_tty() -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# references
-
-
-@dataclass
-class BibInput:
-    """The new reference as given: pasted BibTeX, a file holding it, or a manual record (MANUAL_FIELDS)."""
-
-    bibtex: str | None = None
-    bibtex_file: str | None = None
-    manual: dict[str, str] = field(default_factory=dict)
-
-
-def build_bib_entry(bib: BibInput) -> NewEntry | None:
-    """The new reference the bib options give, or None when none was given. UserError when malformed."""
-    sources = [n for n, v in (("--bibtex", bib.bibtex), ("--bibtex-file", bib.bibtex_file)) if v]
-    if len(sources) > 1 or (sources and bib.manual):
-        raise UserError("give the new reference one way: --bibtex, --bibtex-file, or the --bib-* options")
-    if bib.bibtex_file:
-        try:
-            text = Path(bib.bibtex_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"--bibtex-file {bib.bibtex_file}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise UserError(f"--bibtex-file {bib.bibtex_file}: not UTF-8 text") from None
-        return from_bibtex(text, "--bibtex-file")
-    if bib.bibtex:
-        return from_bibtex(bib.bibtex, "--bibtex")
-    if bib.manual:
-        return manual_entry(bib.manual, label=lambda name: f"--bib-{name}")
-    return None
-
-
-# --------------------------------------------------------------------------------------------
 # adding a row
 
 
-class Refused(UserError):
-    """The row is not added; the message lists why."""
-
-
 @dataclass
-class Adder(NewRow):
+class Adder(NewRow, Prompts):
     """Adds one row to ``resource_name`` ("cases" or "outcomes") of the tree at ``root``, asking for what is
     missing and reporting to ``out``; the checks and the new file texts are ``NewRow``'s."""
 
@@ -235,6 +221,7 @@ class Adder(NewRow):
         prompt: Prompt | None = None,
         dry_run: bool = False,
         confirm: bool = True,
+        appraisal: dict[str, str] | None = None,
     ) -> int:
         """Add one row. ``prompt`` (e.g. ``input``) asks for missing values; without it they must be given."""
         bib = bib or BibInput()
@@ -265,13 +252,40 @@ class Adder(NewRow):
                     + " (see `livingreview add --help`; run it in a terminal to be asked instead)"
                 )
         row = {name: values.get(name, "") for name in self.specs}
-        problems = self.row_problems(row, bib_entry)
+        problems = self.take_appraisal(row, appraisal or {}, prompt)
+        problems = problems or self.row_problems(row, bib_entry)
         if problems and prompt is not None:
             row, bib_entry = self.fix_interactively(row, bib_entry, problems, prompt)
             problems = []
         if problems:
             raise Refused("nothing was written:\n" + "\n".join(problems))
         return self.finish(row, bib_entry, prompt if confirm else None, dry_run)
+
+    def take_appraisal(self, row: dict[str, str], given: dict[str, str], prompt: Prompt | None) -> list[str]:
+        """The appraisal of a report new to the review: as given, else asked; problems when neither."""
+        if not self.needs_appraisal(row):
+            if given:
+                return [
+                    f"{self.where('source', row)} {row['source']!r} is already appraised: "
+                    "edit data/appraisal.csv instead"
+                ]
+            return []
+        if given:
+            self.appraisal = given
+        elif prompt is not None:
+            self.appraisal = self.ask_appraisal(row["source"], prompt)
+        else:
+            names = [n for n in self.appraisal_specs() if not n.endswith("_reason")]
+            return [
+                f"{self.where('source', row)} report {row['source']!r} is not appraised yet: give "
+                + ", ".join(appraisal_option(n) for n in names)
+                + " and a --appraisal-<item>-reason for every yes or no (see `livingreview add --help`)"
+            ]
+        return []
+
+    def appraisal_specs(self) -> dict[str, dict]:
+        res = require_resource(self.descriptor, "appraisal")
+        return {f["name"]: f for f in res["schema"]["fields"] if f["name"] != "source"}
 
     def tree_problems_now(self) -> list[str]:
         return [str(p) for p in validate_tree(self.root)]
@@ -317,6 +331,8 @@ class Adder(NewRow):
         self.say(f"Added {row[id_field]} to {self.relpath} (line {self.line_of(row)}).")
         if bib_entry is not None:
             self.say(f"Added {bib_entry.key} to {BIBFILE}.")
+        if self.appraisal is not None:
+            self.say(f"Added the appraisal of {row['source']} to data/appraisal.csv.")
         self.say(
             "Next: `make test`, `livingreview diff`, bump the version in data/datapackage.json and "
             "CITATION.cff "
@@ -324,130 +340,3 @@ class Adder(NewRow):
             "a pull request."
         )
         return 0
-
-    # -- prompting ------------------------------------------------------------------------------
-
-    def prompt_order(self) -> list[str]:
-        first = [n for n in PROMPT_FIRST.get(self.resource_name, ()) if n in self.specs]
-        return first + [n for n in self.specs if n not in first]
-
-    def ask_all(
-        self, values: dict[str, str], bib_entry: NewEntry | None, prompt: Prompt, ask_optional: bool
-    ) -> tuple[dict[str, str], NewEntry | None]:
-        values = dict(values)
-        order = [
-            n for n in self.prompt_order() if n not in values and (ask_optional or is_required(self.specs[n]))
-        ]
-        if order:
-            self.say(
-                f"Adding a row to {self.relpath}. Answer each question; an empty answer means unknown "
-                "(optional fields only). Ctrl-C stops without writing anything."
-            )
-        for number, name in enumerate(order, start=1):
-            values[name] = self.ask_field(name, values, prompt, f"[{number}/{len(order)}]")
-            if name == "source" and values[name] not in self.bib_keys and bib_entry is None:
-                bib_entry = self.ask_bib(values[name], prompt)
-        return values, bib_entry
-
-    def ask_field(
-        self, name: str, values: dict[str, str], prompt: Prompt, counter: str = "", reason: str = ""
-    ) -> str:
-        spec = self.specs[name]
-        required = is_required(spec)
-        self.say("")
-        self.say(f"{counter} {name} — {'required' if required else 'optional, empty = unknown'}".strip())
-        self.say(f"  {spec.get('description', '')}")
-        enum = spec.get("constraints", {}).get("enum")
-        if enum:
-            self.say(f"  Allowed values: {', '.join(enum)}")
-        else:
-            self.say(f"  Type: {constraint_text(spec)}")
-        unit = unit_of(name)
-        if unit and spec.get("type") in ("integer", "number"):
-            self.say(f"  Unit: {unit}")
-        default = (
-            self.next_id(values)
-            if name == ID_FIELD[self.resource_name]
-            else self.source_default(name, values)
-        )
-        if reason:
-            self.say(f"  ✗ {reason}")
-        while True:
-            suffix = f" [{default}]" if default else ""
-            answer = self.normalise(name, _ask(prompt, f"{name}{suffix}: "))
-            if not answer and default:
-                answer = default
-            why = self.quick_check(name, answer)
-            if why is None and name in ("source", "via") and answer:
-                why = None if KEY_PATTERN.match(answer) else f"{answer!r} is not a bib key like kofler2021"
-            if why is None:
-                return answer
-            self.say(f"  ✗ {why}; try again")
-
-    def ask_bib(self, key: str, prompt: Prompt) -> NewEntry:
-        self.say(f"\n'{key}' is not in {BIBFILE} yet. Paste its BibTeX entry and finish with an empty line,")
-        self.say("or just press Enter to type the reference field by field.")
-        while True:
-            lines: list[str] = []
-            while True:
-                line = _ask(prompt, "bibtex> " if not lines else "...... ")
-                if not line.strip():
-                    break
-                lines.append(line)
-            try:
-                if lines:
-                    entry = from_bibtex("\n".join(lines), "BibTeX")
-                else:
-                    manual = {"key": key}
-                    for part in MANUAL_FIELDS[1:]:
-                        manual[part] = _ask(prompt, f"{part}: ").strip()
-                    entry = build_bib_entry(BibInput(manual=manual))
-                    assert entry is not None
-            except UserError as exc:
-                self.say(f"  ✗ {exc}; try again")
-                continue
-            if entry.key != key:
-                self.say(f"  ✗ the entry's key is {entry.key!r}, but the source is {key!r}; try again")
-                continue
-            return entry
-
-    def fix_interactively(
-        self, row: dict[str, str], bib_entry: NewEntry | None, problems: list[str], prompt: Prompt
-    ) -> tuple[dict[str, str], NewEntry | None]:
-        """Re-ask the fields the problems point at until the row is valid (or the user gives up)."""
-        for _ in range(20):
-            self.say("\nThe row is not valid yet:")
-            for p in problems:
-                self.say(f"  ✗ {p}")
-            names: list[str] = []
-            for p in problems:
-                names += [n for n in self.fields_in(p) if n not in names]
-            if not names:
-                raise Refused("nothing was written:\n" + "\n".join(problems))
-            for name in names:
-                reason = next((p for p in problems if name in self.fields_in(p)), "")
-                row[name] = self.ask_field(name, row, prompt, reason=reason)
-                if (
-                    name == "source"
-                    and row[name] not in self.bib_keys
-                    and (bib_entry is None or bib_entry.key != row[name])
-                ):
-                    bib_entry = self.ask_bib(row[name], prompt)
-            problems = self.row_problems(row, bib_entry)
-            if not problems:
-                return row, bib_entry
-        raise Refused("nothing was written:\n" + "\n".join(problems))
-
-    def fields_in(self, problem: str) -> list[str]:
-        """The fields of the new row a problem is about: its column, else the fields its message names."""
-        m = re.match(r"^[^:]*:[^:]*:([A-Za-z_]*):", problem)
-        if m and m.group(1) in self.specs:
-            return [m.group(1)]
-        return [n for n in self.specs if re.search(rf"\b{re.escape(n)}\b", problem)]
-
-
-def _ask(prompt: Prompt, text: str) -> str:
-    try:
-        return prompt(text)
-    except EOFError:
-        raise UserError("input ended before every question was answered; nothing was written") from None

@@ -68,11 +68,14 @@ class Data:
     _cases: pd.DataFrame
     _outcomes: pd.DataFrame
     _claims: pd.DataFrame
+    _appraisal: pd.DataFrame
+    _certainty: pd.DataFrame
 
     @classmethod
     def load(cls, root: str | Path | None = None) -> Data:
         root = find_root(root or Path.cwd())
-        return cls(root, _read(root, "cases"), _read(root, "outcomes"), _read(root, "claims"))
+        names = ("cases", "outcomes", "claims", "appraisal", "certainty")
+        return cls(root, *(_read(root, name) for name in names))
 
     @property
     def cases(self) -> pd.DataFrame:
@@ -88,6 +91,30 @@ class Data:
     def claims(self) -> pd.DataFrame:
         reads.record(table="claims")
         return self._claims
+
+    @property
+    def appraisal(self) -> pd.DataFrame:
+        """The appraisal of every included report (a read of every row)."""
+        reads.record(table="appraisal")
+        return self._appraisal
+
+    @property
+    def certainty(self) -> pd.DataFrame:
+        """The recorded GRADE judgements of every disease and outcome."""
+        reads.record(table="certainty")
+        return self._certainty
+
+    def appraisal_of(self, sources) -> pd.DataFrame:
+        """The appraisal rows of these reports."""
+        sources = set(sources)
+        for source in sources:
+            reads.record(source=source)
+        return self._appraisal[self._appraisal["source"].isin(sources)].reset_index(drop=True)
+
+    def certainty_of(self, disease: str) -> pd.DataFrame:
+        """The recorded GRADE judgements of one disease."""
+        reads.record(disease=disease)
+        return self._certainty[self._certainty["disease"] == disease].reset_index(drop=True)
 
     def cases_of(self, disease: str) -> pd.DataFrame:
         """The case groups of one disease."""

@@ -1,8 +1,8 @@
 """A new row for ``cases.csv`` or ``outcomes.csv`` before it is written: the id proposed for it, the values
 its report's other rows already have, the rows it would duplicate, what ``validate`` finds in the tree with it
 added, and the new text of every file it changes (the table, ``references.bib`` and, for a report new to the
-review, its record and decisions in the ledger). Nothing here writes into the tree; ``livingreview add``
-asks for the values and writes the files."""
+review, its record and decisions in the ledger and its appraisal). Nothing here writes into the tree;
+``livingreview add`` asks for the values and writes the files."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ class NewRow:
 
     root: Path
     resource_name: str = "cases"
+    #: the appraisal of a report new to the review, written with its first case group (appraisal.csv)
+    appraisal: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -146,7 +148,19 @@ class NewRow:
             texts[BIBFILE] = old + sep + bib_entry.text
         texts[self.relpath] = _table_text(self.resource, [*self.rows, row])
         texts.update(self._ledger_texts(row, bib_entry))
+        if self.appraisal is not None:
+            res = require_resource(self.descriptor, "appraisal")
+            rows = resource_records(self.root, res)
+            texts[resource_path(res)] = _table_text(res, [*rows, {**self.appraisal, "source": row["source"]}])
         return texts
+
+    def needs_appraisal(self, row: dict[str, str]) -> bool:
+        """Whether the row's report is not appraised yet (a case group's report must be)."""
+        names = {r["name"] for r in self.descriptor["resources"]}
+        if self.resource_name != "cases" or "appraisal" not in names or not row.get("source"):
+            return False
+        appraised = resource_records(self.root, require_resource(self.descriptor, "appraisal"))
+        return row["source"] not in {r.get("source") for r in appraised}
 
     def _ledger_texts(self, row: dict[str, str], bib_entry: NewEntry | None) -> dict[str, str]:
         """A case group from a report not yet in the ledger also adds the report to records.csv and its

@@ -1,7 +1,7 @@
 """Check the data package and ``references.bib`` without modifying a file: the descriptor, then each table
 against its schema (``schema_checks``), the links between tables, the review's rules (``review_rules``,
-``selection_rules``, ``search_run_rules``), the ``.bib`` file itself and, once all that passes, the PRISMA
-flow (``prisma_flow``).
+``selection_rules``, ``search_run_rules``, ``appraisal_rules``), the ``.bib`` file itself and, once all that
+passes, the PRISMA flow (``prisma_flow``).
 ``validate_staged`` checks the tree as it would be with some files replaced, before anything is written.
 
 Every check is driven by ``data/datapackage.json``; all problems are reported at once, sorted, as
@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from livingreview.datapkg.appraisal_rules import check_appraisal, check_certainty
 from livingreview.datapkg.bibfile import BibFile, bib_problems, load_bib
 from livingreview.datapkg.csvfile import read_table, write_atomic
 from livingreview.datapkg.descriptor import load_descriptor, resource_path
@@ -57,6 +58,8 @@ def check_package(root: str | Path) -> tuple[list[Problem], dict | None, dict[st
             check_outcomes(tables["outcomes"], tables.get("cases"), problems)
         check_selection(tables, problems)
         check_search_runs(tables, problems)
+        check_appraisal(tables, problems)
+        check_certainty(tables, problems)
         if not problems and set(FLOW_TABLES) <= set(tables):  # counted from the tables: only valid ones
             frames = {name: tables[name].frame() for name in FLOW_TABLES}
             version = str(package.get("version", ""))

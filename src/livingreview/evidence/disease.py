@@ -12,7 +12,8 @@ import pandas as pd
 
 from livingreview import stats
 from livingreview.datapkg.frames import DISEASE_NAMES, DISEASES, Data
-from livingreview.evidence import analyses
+from livingreview.evidence import analyses, appraisal, findings
+from livingreview.evidence.certainty import Finding
 from livingreview.evidence.claims import check_claims
 from livingreview.evidence.designs import CONTROLLED
 from livingreview.evidence.reports import report_table
@@ -74,6 +75,21 @@ class DiseaseEvidence:
     @cached_property
     def cumulative(self) -> pd.DataFrame:
         return analyses.cumulative(self.reports)
+
+    @cached_property
+    def appraisal(self) -> pd.DataFrame:
+        """The appraisal of every report of the disease, controlled studies included, in report order."""
+        return appraisal.appraisal_of(self.all_reports, self.data.appraisal_of(self.all_reports["source"]))
+
+    @cached_property
+    def leave_out(self) -> list[appraisal.LeaveOut]:
+        """The pooled response without each kind of weaker report (:data:`appraisal.LEAVE_OUTS`)."""
+        return appraisal.leave_out(self.reports, self.appraisal, self.pooled)
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        """The summary of findings: one row per outcome the reports give, with its GRADE certainty."""
+        return findings.summary_of_findings(self)
 
     @cached_property
     def claims(self) -> pd.DataFrame:

@@ -11,7 +11,8 @@ import pandas as pd
 from livingreview import stats
 from livingreview.evidence.analyses import SENSITIVITY_METHODS, Subgroup
 from livingreview.evidence.designs import CONTROLLED, DESIGN_LABELS, EXTRACTION_LABELS
-from livingreview.render.numbers import describe_pooled, format_range, pct, pct_interval
+from livingreview.evidence.findings import steroid_doses
+from livingreview.render.numbers import describe_pooled, format_range, pct, pct_interval, with_sd
 
 
 def reports_frame(reports: pd.DataFrame) -> pd.DataFrame:
@@ -137,48 +138,29 @@ def drop_empty(frame: pd.DataFrame) -> pd.DataFrame:
 
 def steroid_frame(cases: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     """Steroid doses before and after IVIG: per-patient values from cases, group means from outcomes."""
-    rows = []
-    for c in cases.dropna(subset=["steroid_mg_day_before"]).itertuples(index=False):
-        rows.append(
-            {
-                "Report": c.source,
-                "Who": f"{c.n_patients} patient" + ("s" if c.n_patients > 1 else ""),
-                "Drug": c.steroid_drug,
-                "Before (mg/day)": c.steroid_mg_day_before,
-                "After (mg/day)": c.steroid_mg_day_after,
-                "Statistic": "value",
-                "P value": pd.NA,
-            }
-        )
-    doses = outcomes[(outcomes["domain"] == "steroid") & (outcomes["unit"] == "mg/day")]
-    for (source, measure), group in doses.groupby(["source", "measure"], sort=False):
-        before = group[group["timepoint"] == "before"]
-        after = group[group["timepoint"] == "after"]
-        n = group["n"].dropna()
-        rows.append(
-            {
-                "Report": source,
-                "Who": measure + (f" (n = {int(n.iloc[0])})" if len(n) else ""),
-                "Drug": pd.NA,
-                "Before (mg/day)": _first_value(before),
-                "After (mg/day)": _first_value(after),
-                "Statistic": group["statistic"].iloc[0],
-                "P value": after["p_value"].iloc[0] if len(after) else pd.NA,
-            }
-        )
-    columns = ["Report", "Who", "Drug", "Before (mg/day)", "After (mg/day)", "Statistic", "P value"]
-    return pd.DataFrame(rows, columns=columns)
+    doses = steroid_doses(cases, outcomes)
 
+    def dose(value, sd):
+        return pd.NA if pd.isna(value) else with_sd(value, sd)
 
-def _first_value(rows: pd.DataFrame) -> object:
-    return pd.NA if rows.empty else value_text(rows.iloc[0])
+    return pd.DataFrame(
+        {
+            "Report": doses["source"],
+            "Who": doses["who"],
+            "Drug": doses["drug"],
+            "Before (mg/day)": [
+                dose(v, sd) for v, sd in zip(doses["before"], doses["before_sd"], strict=True)
+            ],
+            "After (mg/day)": [dose(v, sd) for v, sd in zip(doses["after"], doses["after_sd"], strict=True)],
+            "Statistic": doses["statistic"],
+            "P value": doses["p_value"],
+        }
+    )
 
 
 def value_text(row) -> object:
     """'12', or '12 ± 3' with a standard deviation; missing row -> NA."""
-    if row is None:
-        return pd.NA
-    return f"{row.value:g} ± {row.sd:g}" if pd.notna(row.sd) else f"{row.value:g}"
+    return pd.NA if row is None else with_sd(row.value, row.sd)
 
 
 def outcome_frame(outcomes: pd.DataFrame) -> pd.DataFrame:

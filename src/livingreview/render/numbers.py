@@ -66,6 +66,13 @@ def format_range(lo: float | None, hi: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def with_sd(value: float | None, sd: float | None = None) -> str:
+    """'12', or '12 ± 3' with a standard deviation; '—' when the value is unknown."""
+    if _missing(value):
+        return NA_TEXT
+    return f"{float(value):g} ± {float(sd):g}" if not _missing(sd) else f"{float(value):g}"
+
+
 def plain(value: float) -> int | float:
     """12.0 -> 12, so that quoted numbers read as the source wrote them."""
     return int(value) if float(value).is_integer() else float(value)
@@ -84,7 +91,11 @@ def counted(n: int, noun: str) -> str:
 
 def series(counts: dict[str, int]) -> str:
     """'3 case reports, 2 case series and 1 retrospective cohort'."""
-    parts = [counted(n, noun) for noun, n in counts.items() if n]
+    return joined([counted(n, noun) for noun, n in counts.items() if n])
+
+
+def joined(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; 'none' for nothing."""
     if not parts:
         return "none"
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

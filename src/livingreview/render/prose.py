@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from livingreview.evidence.certainty import JUDGEMENT_LABELS, Domain
 from livingreview.evidence.designs import DESIGN_LABELS
 from livingreview.evidence.disease import DiseaseEvidence
-from livingreview.render.numbers import counted, describe_pooled, pct, pct_interval, series
+from livingreview.render.numbers import counted, describe_pooled, joined, pct, pct_interval, series
 
 
 def design_mix(all_reports: pd.DataFrame) -> str:
@@ -58,3 +59,21 @@ def year_span(first: int | None, last: int | None) -> str:
     if first is None:
         return "years not shown"
     return str(first) if first == last else f"{first}–{last}"
+
+
+def certainty_reasons(domains: list[Domain]) -> str:
+    """'risk of bias (very serious) and imprecision (serious)': what lowered a certainty."""
+    if not domains:
+        return "no domain was rated down"
+    return joined([f"{d.label.lower()} ({JUDGEMENT_LABELS[d.judgement]})" for d in domains])
+
+
+def estimate_range(primary: float | None, estimates: list[float]) -> str:
+    """'the estimate ranges from 90.0 % to 100.0 %' over the primary and the sensitivity estimates."""
+    if primary is None:
+        return "there is no estimate to compare"
+    values = [primary, *estimates]
+    low, high = min(values), max(values)
+    if high - low < 1e-9:
+        return f"the estimate stays at {pct(primary)}"
+    return f"the estimate ranges from {pct(low)} to {pct(high)}"

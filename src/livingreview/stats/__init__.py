@@ -23,6 +23,7 @@ from livingreview.stats.estimate import (
     METHOD_SINGLE,
     Z95,
     PooledEstimate,
+    expit,
 )
 from livingreview.stats.glmm import glmm_fit_details, pool_glmm
 from livingreview.stats.glmm_likelihood import DEFAULT_NAGQ, glmm_loglik
@@ -44,6 +45,7 @@ __all__ = [
     "clopper_pearson",
     "crude_pooled",
     "cumulative_by_year",
+    "expit",
     "glmm_fit_details",
     "glmm_loglik",
     "i2_typical",

@@ -11,8 +11,9 @@ A fingerprint covers:
 * the package code (every module, subpackages included) and the schema (``datapackage.json`` without
   ``version``/``created``) and ``references.bib``, for every data page;
 * the tables the page read whole, byte for byte;
-* for each disease it read: that disease's case groups; for each report (source) it read: the case groups
-  of that report or extracted through it, their outcome rows and the report's statements (``claims``);
+* for each disease it read: that disease's case groups and recorded GRADE judgements (``certainty``); for
+  each report (source) it read: the case groups of that report or extracted through it, their outcome rows,
+  the report's statements (``claims``) and its appraisal;
   rows are compared parsed (quoting or line endings do not count);
 * the version, its date, ``data/CHANGELOG.md`` and ``CITATION.cff`` if it read the version.
 
@@ -37,7 +38,7 @@ from livingreview.paths import BIBFILE, CHANGELOG_PATH, CITATION, DATA_DIR, DESC
 logger = logging.getLogger(__name__)
 
 #: tables whose rows a page can read by disease or report; any other table is read whole
-SCOPED_TABLES = ("cases", "outcomes", "claims")
+SCOPED_TABLES = ("cases", "outcomes", "claims", "appraisal", "certainty")
 #: substitutions that show the version on a page without executing code
 VERSION_SUBSTITUTIONS = ("{{ data_version }}", "{{ data_created }}", "|data_version|", "|data_created|")
 # Attributes of the build environment (pickled with it between builds).
@@ -107,12 +108,13 @@ class Snapshot:
         return _bytes(path) if path else b""
 
     def _scoped_rows(self, reads: Reads) -> list[bytes | str]:
-        cases, outcomes, claims = (self.rows[t] for t in SCOPED_TABLES)
-        if any(t.header is None for t in (cases, outcomes, claims)):
+        cases, outcomes, claims, appraisal, certainty = (self.rows[t] for t in SCOPED_TABLES)
+        if any(t.header is None for t in (cases, outcomes, claims, appraisal, certainty)):
             return [_bytes(self.root / DATA_DIR / f"{t}.csv") for t in SCOPED_TABLES]  # unparsable: bytes
         d, s, v = (cases.column(c) for c in ("disease", "source", "via"))
         o, c = outcomes.column("source"), claims.column("source")
-        if None in (d, s, v, o, c):
+        a, g = appraisal.column("source"), certainty.column("disease")
+        if None in (d, s, v, o, c, a, g):
             return [_bytes(self.root / DATA_DIR / f"{t}.csv") for t in SCOPED_TABLES]
         keys = reads.sources
         group = [r for r in cases.rows if r[d] in reads.diseases or r[s] in keys or r[v] in keys]
@@ -121,6 +123,8 @@ class Snapshot:
             _json([cases.header, group]),
             _json([outcomes.header, [r for r in outcomes.rows if r[o] in reports]]),
             _json([claims.header, [r for r in claims.rows if r[c] in keys]]),
+            _json([appraisal.header, [r for r in appraisal.rows if r[a] in reports]]),
+            _json([certainty.header, [r for r in certainty.rows if r[g] in reads.diseases]]),
         ]
 
     def fingerprint(self, reads: Reads) -> str:
