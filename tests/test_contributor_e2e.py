@@ -15,6 +15,7 @@ WATCHED = (
     "data/cases.csv",
     "data/records.csv",
     "data/screening.csv",
+    "data/appraisal.csv",
     "data/outcomes.csv",
     "data/datapackage.json",
     "data/CHANGELOG.md",
@@ -69,6 +70,24 @@ CASE = {
     "dose-g-kg-min": "2",
     "dose-g-kg-max": "2",
     "n-responders": "1",
+}
+#: the appraisal a report new to the review comes with (data/appraisal.csv)
+APPRAISAL = {
+    "appraisal-text-read": "abstract (journal page)",
+    "appraisal-locator": "Abstract",
+    "appraisal-selection": "unclear",
+    "appraisal-exposure": "yes",
+    "appraisal-exposure-reason": "Dose and schedule are stated.",
+    "appraisal-outcome": "no",
+    "appraisal-outcome-reason": "Only global improvement is described.",
+    "appraisal-alternative-causes": "unclear",
+    "appraisal-rechallenge": "unclear",
+    "appraisal-dose-response": "unclear",
+    "appraisal-follow-up": "unclear",
+    "appraisal-detail": "unclear",
+    "appraisal-immunosuppression": "unclear",
+    "appraisal-overall": "high",
+    "appraisal-overall-reason": "Outcome judged globally; selection not described.",
 }
 BIB = {
     "bib-key": "mustermann2024",
@@ -129,11 +148,17 @@ def test_flags_add_diff_bump_release(repo, capsys):
     before = snapshot(repo)
     v = _versions(repo)
     lv_before = int(load_cases(repo).query("disease == 'LV'")["n_patients"].sum())
+    # a report new to the review needs its appraisal
     code, out, err = cli(repo, "add", "--no-input", *flags(CASE), *flags(BIB), capsys=capsys)
+    assert code == 1 and "is not appraised yet: give --appraisal-text-read" in err
+    assert snapshot(repo) == before
+    code, out, err = cli(
+        repo, "add", "--no-input", *flags(CASE), *flags(BIB), *flags(APPRAISAL), capsys=capsys
+    )
     assert code == 0, err
-    assert "LV-mustermann2024-01" in out
-    # the git diff is the new line, the new entry, and the report's place in the ledger: one record,
-    # retrieved and included
+    assert "LV-mustermann2024-01" in out and "Added the appraisal of mustermann2024" in out
+    # the git diff is the new line, the new entry, the report's place in the ledger (one record, retrieved
+    # and included) and its appraisal
     diff = git(repo, "diff", "--numstat").split("\n")
     changed = {line.split("\t")[2]: line.split("\t")[:2] for line in diff if line}
     assert changed == {
@@ -141,6 +166,7 @@ def test_flags_add_diff_bump_release(repo, capsys):
         "references.bib": ["8", "0"],
         "data/records.csv": ["1", "0"],
         "data/screening.csv": ["2", "0"],
+        "data/appraisal.csv": ["1", "0"],
     }
     assert snapshot(repo)["data/outcomes.csv"] == before["data/outcomes.csv"]
     assert code == 0 and main(["--root", str(repo), "validate", "--quiet"]) == 0
@@ -266,7 +292,7 @@ def test_every_bad_flag_is_refused_and_nothing_changes(repo, capsys, case):
     change = change(repo) if callable(change) else change
     before = snapshot(repo)
     values = {**CASE, **change}
-    bib = BIB if "source" not in change else {}
+    bib = {**BIB, **APPRAISAL} if "source" not in change else {}
     code, out, err = cli(repo, "add", "--no-input", *flags(values), *flags(bib), capsys=capsys)
     assert code == 1
     assert expected in err
@@ -305,7 +331,7 @@ def test_every_bad_reference_is_refused_and_nothing_changes(repo, capsys, case):
     extra, expected = BAD_BIB[case]
     extra = extra(repo) if callable(extra) else extra
     before = snapshot(repo)
-    code, out, err = cli(repo, "add", "--no-input", *flags(CASE), *extra, capsys=capsys)
+    code, out, err = cli(repo, "add", "--no-input", *flags(CASE), *flags(APPRAISAL), *extra, capsys=capsys)
     assert code == 1
     assert expected in err, err
     assert "Traceback" not in out + err
@@ -354,13 +380,30 @@ def test_pasted_bibtex_and_dry_run(repo, capsys):
         " journal = {J Ex},\n year = {2024},\n pages = {1--2}\n}"
     )
     before = snapshot(repo)
-    code, out, _ = cli(repo, "add", "--no-input", "--dry-run", *flags(CASE), "--bibtex", entry, capsys=capsys)
+    code, out, _ = cli(
+        repo,
+        "add",
+        "--no-input",
+        "--dry-run",
+        *flags(CASE),
+        *flags(APPRAISAL),
+        "--bibtex",
+        entry,
+        capsys=capsys,
+    )
     assert code == 0 and "nothing was written" in out
     assert snapshot(repo) == before
     bibfile = repo / "entry.bib"
     bibfile.write_text(entry, encoding="utf-8")
     code, out, err = cli(
-        repo, "add", "--no-input", *flags(CASE), "--bibtex-file", str(bibfile), capsys=capsys
+        repo,
+        "add",
+        "--no-input",
+        *flags(CASE),
+        *flags(APPRAISAL),
+        "--bibtex-file",
+        str(bibfile),
+        capsys=capsys,
     )
     assert code == 0, err
     assert "title   = {IVIG {for} LV}" in (repo / "references.bib").read_text(encoding="utf-8")
@@ -428,6 +471,14 @@ def test_interactive_bad_answers_are_asked_again(repo):
                 "@article{mustermann2024, author={Mustermann, E.}, title={T}, journal={J}, year={2024}}",
                 "",
             ]
+    # the new report's appraisal, with a wrong answer and a missing reason asked again
+    appraisal = {k.removeprefix("appraisal-").replace("-", "_"): v for k, v in APPRAISAL.items()}
+    for name in Adder(repo).appraisal_specs():
+        if name == "selection":
+            script.append("maybe")
+        if name == "outcome_reason":
+            script.append("")
+        script.append(appraisal.get(name, ""))
     script += ["", "2", "y"]  # whole-row check: case_id ("" takes the proposal), n_responders; confirm
     prompt = scripted(script)
     before = snapshot(repo)
@@ -442,6 +493,8 @@ def test_interactive_bad_answers_are_asked_again(repo):
         "needs at least 3",
         "is not one of full_text",
         "already exists",
+        "'maybe' is not one of yes, no, unclear",
+        "say what the text states",
     ):
         assert reason in text, reason
     assert "Allowed values: case_report, case_series" in text
@@ -451,6 +504,7 @@ def test_interactive_bad_answers_are_asked_again(repo):
     after = snapshot(repo)
     assert after["data/cases.csv"] != before["data/cases.csv"]
     assert "LV-mustermann2024-01,LV,,mustermann2024" in after["data/cases.csv"].decode()
+    assert "mustermann2024,abstract (journal page),Abstract,unclear" in after["data/appraisal.csv"].decode()
 
 
 def test_interactive_eof_and_no_writes(repo):

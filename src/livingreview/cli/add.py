@@ -252,7 +252,8 @@ class Adder(NewRow, Prompts):
                     + " (see `livingreview add --help`; run it in a terminal to be asked instead)"
                 )
         row = {name: values.get(name, "") for name in self.specs}
-        problems = self.take_appraisal(row, appraisal or {}, prompt)
+        known_source = not self.source_problems(row, bib_entry.key if bib_entry else None)
+        problems = self.take_appraisal(row, appraisal or {}, prompt) if known_source else []
         problems = problems or self.row_problems(row, bib_entry)
         if problems and prompt is not None:
             row, bib_entry = self.fix_interactively(row, bib_entry, problems, prompt)

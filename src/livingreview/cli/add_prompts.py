@@ -137,7 +137,7 @@ class Prompts:
                 answer = _ask(prompt, f"{name}: ").strip()
                 if enum and answer not in enum:
                     self.say(f"  ✗ {answer!r} is not one of {', '.join(enum)}; try again")
-                elif needed and len(answer) < 3:
+                elif not enum and needed and len(answer) < 3:
                     self.say("  ✗ say what the text states (a few words at least); try again")
                 else:
                     answers[name] = answer
