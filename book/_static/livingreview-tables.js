@@ -1,7 +1,8 @@
 /* Sortable tables: every <table class="lr-sortable"> gets header buttons; clicking sorts the rows
    (numbers by the raw value in data-value, text with localeCompare; missing values always last).
    Every table with data-lr-csv gets a "Download CSV" button: the CSV (RFC 4180) is built here from the
-   cells as shown (raw data-value for numbers, text otherwise, empty for missing values), no network. */
+   cells as shown (raw data-value for numbers, text otherwise, empty for missing values), no network.
+   Before printing, the collapsed reasons of the appraisal tables are opened. */
 (function () {
   "use strict";
   function cellKey(cell) {
@@ -117,6 +118,11 @@
     var all = document.querySelectorAll("table[data-lr-csv]");
     for (var j = 0; j < all.length; j++) { addDownload(all[j]); }
   }
+  // A printed chapter shows the reasons behind every appraisal answer: collapsed blocks open for print.
+  window.addEventListener("beforeprint", function () {
+    var blocks = document.querySelectorAll("details.lr-reasons");
+    for (var i = 0; i < blocks.length; i++) { blocks[i].open = true; }
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", initAll);
   } else {

@@ -13,9 +13,9 @@ __all__ = ["OUTCOMES", "reported_outcomes"]
 
 #: the outcomes of a summary of findings, in the order shown, with their labels
 OUTCOMES = {
-    "response": "Response (as each report counted it)",
+    "response": "Response",
     "serious_adverse_events": "Serious adverse events",
-    "steroid_sparing": "Corticosteroid dose after IVIG",
+    "steroid_sparing": "Corticosteroid dose",
 }
 
 

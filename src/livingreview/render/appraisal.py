@@ -23,11 +23,12 @@ OVERALL_TEXT = {"low": "low", "moderate": "moderate", "high": "high"}
 
 
 def appraisal_frame(appraisal: pd.DataFrame) -> pd.DataFrame:
-    """One row per report: its answers and the overall risk of bias, in words."""
-    frame = pd.DataFrame({"Report": appraisal["source"]})
+    """One row per report: the overall risk of bias (first, so that a phone shows it), then the answers."""
+    frame = pd.DataFrame(
+        {"Report": appraisal["source"], "Risk of bias": appraisal["overall"].map(OVERALL_TEXT)}
+    )
     for item in ITEMS:
         frame[ITEM_LABELS[item]] = appraisal[item].map(ANSWER_TEXT)
-    frame["Risk of bias"] = appraisal["overall"].map(OVERALL_TEXT)
     return frame.reset_index(drop=True)
 
 

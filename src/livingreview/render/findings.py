@@ -24,7 +24,7 @@ def effect_text(f: Finding) -> str:
     if f.outcome == "response":
         e = f.estimate
         text = estimate_interval(e.estimate, e.ci_low, e.ci_high)
-        return text + (" (one report, not pooled)" if e.k == 1 else " responded (pooled)")
+        return text + (" (one report, not pooled)" if e.k == 1 else " responded")
     if f.outcome == "serious_adverse_events":
         e = f.estimate
         return f"{e.n_events} of {e.n_patients} patients: " + estimate_interval(
@@ -41,13 +41,16 @@ def effect_text(f: Finding) -> str:
 
 
 def sof_frame(findings: list[Finding], disease_names: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per finding; with ``disease_names``, a first column names each row's disease."""
+    """One row per finding: the outcome, its certainty, patients and reports, the effect, then each domain's
+    judgement (the most read columns first, so that a phone shows them); with ``disease_names``, a first
+    column names each row's disease."""
     rows = []
     for f in findings:
         row = {"Disease": disease_names[f.disease]} if disease_names else {}
         row.update(
             {
                 "Outcome": f.label,
+                "Certainty": f"{f.certainty} (from {f.start})",
                 "Patients": f.n_patients if f.n_patients is not None else pd.NA,
                 "Reports": f.n_reports,
                 "Effect": effect_text(f),
@@ -55,7 +58,6 @@ def sof_frame(findings: list[Finding], disease_names: dict[str, str] | None = No
         )
         for d in f.domains:
             row[DOMAIN_LABELS[d.name]] = JUDGEMENT_LABELS[d.judgement]
-        row["Certainty"] = f"{f.certainty} (from {f.start})"
         rows.append(row)
     return pd.DataFrame(rows)
 
