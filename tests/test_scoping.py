@@ -123,7 +123,7 @@ def _scopes() -> dict[str, Reads]:
     """The reads of the disease chapters (recorded), of a page reading everything, and of a page that only
     shows the version."""
     scopes = {d.lower(): chapter_reads(d) for d in DISEASES}
-    scopes["all"] = Reads(tables={"cases", "outcomes", "claims"}, version=True)
+    scopes["all"] = Reads(tables={"cases", "outcomes", "claims", "appraisal", "certainty"}, version=True)
     scopes["version"] = Reads(version=True)
     return scopes
 
@@ -176,6 +176,24 @@ def test_fingerprint_outcomes_and_claims(repo):
     row["notes"] += " changed"
     _write(repo / "data" / "claims.csv", fields, rows)
     assert owner and _changed(repo, before) == {d.lower() for d in owner} | {"all"}
+
+
+def test_fingerprint_appraisal_and_certainty(repo):
+    """An appraisal row re-reads the chapter of its report's disease (and pages reading everything); a
+    recorded GRADE judgement the chapter of its disease."""
+    fields, rows = _rows(repo / "data" / "appraisal.csv")
+    row = rows[0]
+    owner = {d for d in DISEASES if row["source"] in SCOPES[d.lower()].sources}
+    before = _prints(repo)
+    row["overall_reason"] += " changed"
+    _write(repo / "data" / "appraisal.csv", fields, rows)
+    assert owner and _changed(repo, before) == {d.lower() for d in owner} | {"all"}
+    fields, rows = _rows(repo / "data" / "certainty.csv")
+    row = rows[0]
+    before = _prints(repo)
+    row["reason"] += " changed"
+    _write(repo / "data" / "certainty.csv", fields, rows)
+    assert _changed(repo, before) == {row["disease"].lower(), "all"}
 
 
 def test_fingerprint_version_schema_code_bib(repo):
@@ -268,6 +286,8 @@ def test_chapter_outputs_depend_only_on_rows_its_reads_cover(disease):
         _cases=_perturb(cases, ~covered),
         _outcomes=_perturb(outcomes, ~outcomes["source"].isin(reports)),
         _claims=_perturb(claims, ~claims["source"].isin(keys)),
+        _appraisal=_perturb(data._appraisal, ~data._appraisal["source"].isin(reports)),
+        _certainty=_perturb(data._certainty, ~data._certainty["disease"].isin(reads.diseases)),
     )
     assert chapter_outputs(Chapter(disease, data)) == chapter_outputs(Chapter(disease, other))
     # not vacuous: perturbing the chapter's own rows does change what it shows

@@ -35,8 +35,8 @@ RECORDED_DOMAINS = ("indirectness", "publication_bias")
 
 
 def check_appraisal(tables: dict, problems: list[Problem]) -> None:
-    if "appraisal" not in tables:
-        return
+    if "appraisal" not in tables or not tables["appraisal"].has("source", "overall", *CORE_ITEMS):
+        return  # the missing columns are reported by the header check
     t = tables["appraisal"]
     rows = t.frame().to_dict("records")
 
@@ -89,7 +89,7 @@ def check_appraisal(tables: dict, problems: list[Problem]) -> None:
 def _check_reconciled(tables: dict, appraisal: dict[str, dict], problems: list[Problem]) -> None:
     """Each resolved disagreement is the answer the appraisal now gives."""
     t = tables.get("appraisal_reconciliation")
-    if t is None:
+    if t is None or not t.has("source", "item", "resolved"):
         return
     for row in t.frame().to_dict("records"):
         now = appraisal.get(row["source"], {}).get(row["item"])
@@ -108,6 +108,14 @@ def _check_reconciled(tables: dict, appraisal: dict[str, dict], problems: list[P
 def check_certainty(tables: dict, problems: list[Problem]) -> None:
     if not {"certainty", "cases", "outcomes"} <= set(tables):
         return
+    needed = ("disease", "source", "n_responders", "n_serious_adverse_events")
+    needed += ("steroid_mg_day_before", "steroid_mg_day_after")
+    if (
+        not tables["cases"].has(*needed)
+        or not tables["outcomes"].has("source", "domain")
+        or not tables["certainty"].has("disease", "outcome", "domain")
+    ):
+        return  # the missing columns are reported by the header check
     t = tables["certainty"]
     rows = t.frame().to_dict("records")
     wanted = reported_outcomes(tables["cases"].frame(), tables["outcomes"].frame())
