@@ -161,39 +161,32 @@ def test_fingerprint_follows_the_rows_read(repo, disease):
     assert _changed(repo, before) == {disease.lower(), "all"}
 
 
-def test_fingerprint_outcomes_and_claims(repo):
-    fields, rows = _rows(repo / "data" / "outcomes.csv")
-    row = rows[0]
-    owner = {d for d in DISEASES if row["source"] in SCOPES[d.lower()].sources}
+def _change_first_row(repo: Path, table: str, column: str) -> tuple[dict[str, str], set[str]]:
+    """Change one text cell of a table's first row; the row and the pages whose fingerprint changed."""
+    fields, rows = _rows(repo / "data" / f"{table}.csv")
     before = _prints(repo)
-    row["notes"] += " changed"
-    _write(repo / "data" / "outcomes.csv", fields, rows)
-    assert _changed(repo, before) == {d.lower() for d in owner} | {"all"}
-    fields, rows = _rows(repo / "data" / "claims.csv")
-    row = rows[0]
-    owner = {d for d in DISEASES if row["source"] in SCOPES[d.lower()].sources}
-    before = _prints(repo)
-    row["notes"] += " changed"
-    _write(repo / "data" / "claims.csv", fields, rows)
-    assert owner and _changed(repo, before) == {d.lower() for d in owner} | {"all"}
+    rows[0][column] += " changed"
+    _write(repo / "data" / f"{table}.csv", fields, rows)
+    return rows[0], _changed(repo, before)
 
 
-def test_fingerprint_appraisal_and_certainty(repo):
-    """An appraisal row re-reads the chapter of its report's disease (and pages reading everything); a
-    recorded GRADE judgement the chapter of its disease."""
-    fields, rows = _rows(repo / "data" / "appraisal.csv")
-    row = rows[0]
-    owner = {d for d in DISEASES if row["source"] in SCOPES[d.lower()].sources}
-    before = _prints(repo)
-    row["overall_reason"] += " changed"
-    _write(repo / "data" / "appraisal.csv", fields, rows)
-    assert owner and _changed(repo, before) == {d.lower() for d in owner} | {"all"}
-    fields, rows = _rows(repo / "data" / "certainty.csv")
-    row = rows[0]
-    before = _prints(repo)
-    row["reason"] += " changed"
-    _write(repo / "data" / "certainty.csv", fields, rows)
-    assert _changed(repo, before) == {row["disease"].lower(), "all"}
+def _owners(source: str) -> set[str]:
+    return {d.lower() for d in DISEASES if source in SCOPES[d.lower()].sources}
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), [("outcomes", "notes"), ("claims", "notes"), ("appraisal", "overall_reason")]
+)
+def test_fingerprint_follows_a_report_row(repo, table, column):
+    """An outcome, a statement or an appraisal re-reads the chapter of its report's disease (and the pages
+    reading everything)."""
+    row, changed = _change_first_row(repo, table, column)
+    assert _owners(row["source"]) and changed == _owners(row["source"]) | {"all"}
+
+
+def test_fingerprint_follows_a_grade_judgement(repo):
+    row, changed = _change_first_row(repo, "certainty", "reason")
+    assert changed == {row["disease"].lower(), "all"}
 
 
 def test_fingerprint_version_schema_code_bib(repo):

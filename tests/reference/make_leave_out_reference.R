@@ -4,7 +4,7 @@
 # Writes tests/reference/r_leave_out.json. The tests only read that JSON; they never need R.
 #
 # Data: the livedoid vasculopathy reports of Gao & Jin 2022, Table 2 (responders / patients per primary
-# report, as in make_reference.R), with the flags each leave-out analysis uses, as recorded in
+# report, tests/reference/lv_gao2022.R, shared with make_reference.R), with the flags each leave-out analysis uses, as recorded in
 # data/appraisal.csv (overall, immunosuppression) and data/cases.csv (extraction_level) on 2026-11-23.
 # For each analysis the reports flagged are left out and the rest refitted with
 #   rma.glmm(measure = "PLO", xi = xi, ni = ni, nAGQ = 25)   then predict(fit, transf = transf.ilogit);
@@ -16,21 +16,13 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-lv <- data.frame(
-  source = c("levy1999", "amital2000", "ravat2002", "schanz2003", "kreuter2004", "pitarch2005",
-             "tuchinda2011", "bounfour2013", "monshi2014", "kim2015", "vieira2016", "yoshioka2018",
-             "ozden2020", "scarpone2020", "dinescu2020", "kofler2021", "takahagi2021"),
-  year = c(1999, 2000, 2002, 2003, 2004, 2005, 2011, 2013, 2014, 2015, 2016, 2018, 2020, 2020, 2020,
-           2021, 2021),
-  xi = c(2, 1, 2, 1, 8, 1, 1, 4, 10, 7, 1, 1, 9, 2, 1, 24, 1),
-  ni = c(2, 1, 2, 1, 9, 1, 1, 5, 11, 7, 1, 1, 9, 2, 1, 25, 1),
-  extraction_level = "secondary_source",
-  overall = c("high", "high", "moderate", "high", "high", "high", "high", "high", "high", "high", "high",
-              "high", "high", "high", "moderate", "high", "high"),
-  immunosuppression = c("yes", "unclear", "no", "no", "yes", "unclear", "no", "yes", "no", "unclear", "no",
-                        "no", "no", "yes", "unclear", "no", "unclear"),
-  stringsAsFactors = FALSE
-)
+source("tests/reference/lv_gao2022.R")
+lv <- lv_gao2022
+lv$extraction_level <- "secondary_source"
+lv$overall <- c("high", "high", "moderate", "high", "high", "high", "high", "high", "high", "high", "high",
+                "high", "high", "high", "moderate", "high", "high")
+lv$immunosuppression <- c("yes", "unclear", "no", "no", "yes", "unclear", "no", "yes", "no", "unclear", "no",
+                          "no", "no", "yes", "unclear", "no", "unclear")
 
 num <- function(v) unname(as.numeric(v))
 
