@@ -3,8 +3,9 @@
 Each page that reads the data gets a *fingerprint*: a hash of exactly the inputs it read when it last
 executed, taken from the record its kernel wrote (:mod:`livingreview.datapkg.reads`). Before reading,
 every recorded page's fingerprint is recomputed from the current files and a page whose fingerprint changed
-is re-read; ``execute_notebooks: force`` makes myst-nb execute every page it re-reads. File times play no
-part. jupyter-cache is not used: it keys on a page's code, not on the data the code reads.
+is re-read, and every page that is re-read is executed again (:mod:`~livingreview.book.sphinx.execute`).
+File times play no part. jupyter-cache only hands the outputs of this build's executions to myst-nb: it
+keys on a page's code, not on the data the code reads, so it is emptied before every build.
 
 A fingerprint covers:
 
@@ -162,16 +163,23 @@ def _env_dict(env: Any, name: str) -> dict:
     return getattr(env, name)
 
 
-def _record_path(app: Sphinx, docname: str) -> Path:
+def record_path(app: Sphinx, docname: str) -> Path:
+    """Where the code of a page records what it reads while it executes."""
     return Path(app.doctreedir) / "livingreview-reads" / (docname.replace("/", "__") + ".json")
 
 
+def _before_read(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    """Drop the records of the pages about to be read: each gets the one of its new execution."""
+    for docname in docnames:
+        path = record_path(app, docname)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+
+
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
-    """Point the kernel that executes this page at a fresh record file (kernels inherit os.environ)."""
-    path = _record_path(app, docname)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    os.environ[ENV_VAR] = str(path)
+    """Point a kernel that myst-nb starts for this page at its record file (kernels inherit os.environ);
+    pages executed in the warm shell (:mod:`~livingreview.book.sphinx.execute`) already wrote theirs."""
+    os.environ[ENV_VAR] = str(record_path(app, docname))
     # temp_data lives while this one document is read
     app.env.temp_data["livingreview_shows_version"] = any(t in source[0] for t in VERSION_SUBSTITUTIONS)
 
@@ -180,7 +188,7 @@ def _doctree_read(app: Sphinx, doctree: Any) -> None:
     """After the page executed: keep what it read and the fingerprint of that."""
     env, docname = app.env, app.env.docname
     os.environ.pop(ENV_VAR, None)
-    reads = read_record(_record_path(app, docname))
+    reads = read_record(record_path(app, docname))
     if env.temp_data.get("livingreview_shows_version"):
         reads = reads or Reads()
         reads.version = True
@@ -225,6 +233,7 @@ def _env_merge_info(app: Sphinx, env: Any, docnames: set[str], other: Any) -> No
 
 
 def setup(app: Sphinx) -> None:
+    app.connect("env-before-read-docs", _before_read, priority=400)
     app.connect("source-read", _source_read)
     app.connect("doctree-read", _doctree_read)
     app.connect("env-get-outdated", _env_get_outdated)

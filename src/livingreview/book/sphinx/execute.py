@@ -1,0 +1,99 @@
+"""Execute the pages a build re-reads in one warm shell, just before Sphinx reads them.
+
+``_config.yml`` sets ``execute_notebooks: cache``: myst-nb then takes a page's outputs from jupyter-cache
+when the cache holds an executed notebook with the page's code. Before Sphinx reads anything, this module
+**empties the cache**, executes every notebook page Sphinx is about to read (the pages that changed or whose
+data fingerprint changed, :mod:`~livingreview.book.sphinx.freshness`) in one
+:class:`~livingreview.book.sphinx.warm.WarmShell`, and stores the results. So:
+
+* the cache only ever holds notebooks executed in this build, against the files of this build: it is a
+  hand-over to myst-nb, never a source of old outputs (a page the cache does not hold is executed by myst-nb
+  in a kernel of its own, as before);
+* each page's reads are recorded as a kernel's would be (``$LIVINGREVIEW_READS``, one record per page);
+* a cell that raises fails the build (``nb_execution_raise_on_error``) with the traceback;
+* GLMM fits are kept between builds in ``_build/livingreview-memo``, keyed by their inputs and the
+  statistics code (:mod:`livingreview.stats.memo`), so a data change refits only the models it changes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+from livingreview.book.sphinx.freshness import record_path
+from livingreview.book.sphinx.warm import CellError, WarmShell
+from livingreview.datapkg import reads
+from livingreview.stats import memo
+
+logger = logging.getLogger(__name__)
+
+
+def _notebook(env: Any, docname: str) -> tuple[Path, Any] | None:
+    """The page as myst-nb reads it, or None when it has no code to execute."""
+    from myst_nb.core.read import create_nb_reader
+
+    config = env.mystnb_config
+    path = Path(env.doc2path(docname))
+    if any(PurePosixPath(path.as_posix()).match(p) for p in config.execution_excludepatterns):
+        return None
+    content = path.read_text(encoding="utf-8")
+    reader = create_nb_reader(str(path), env.myst_config, config, content)
+    if reader is None:
+        return None
+    notebook = reader.read(content)
+    return (path, notebook) if any(c.cell_type == "code" for c in notebook.cells) else None
+
+
+def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    config = env.mystnb_config
+    if config.execution_mode != "cache" or config.execution_allow_errors:
+        return  # myst-nb executes (or not) as configured
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(config.execution_cache_path)
+    cache.clear_cache()
+    pages = [(d, page) for d in sorted(docnames) if (page := _notebook(env, d)) is not None]
+    shell = _shell(app) if pages else None
+    for docname, (path, notebook) in pages:
+        logger.info("%s: Executing notebook in the build's warm shell", path)
+        try:
+            with reads.recording():  # this page's reads only, written to its record
+                seconds = shell.run(notebook, path.parent, {reads.ENV_VAR: str(record_path(app, docname))})
+        except CellError as err:
+            message = f"Executing notebook failed: an exception in code cell {err.index + 1}"
+            if config.execution_show_tb:
+                message += "\n" + err.traceback
+            logger.warning(message, location=docname, type="mystnb", subtype="exec")
+            if config.execution_raise_on_error:
+                raise ExtensionError(f"{path}: a cell raised an exception (see above)") from None
+            continue  # not cached: myst-nb executes it in a kernel and reports the error its way
+        cache.cache_notebook_bundle(
+            CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
+            check_validity=False,
+            overwrite=True,
+        )
+        logger.info("%s: executed in %.2f s", path, seconds)
+
+
+def _shell(app: Sphinx) -> WarmShell:
+    shell = getattr(app, "_livingreview_shell", None)
+    if shell is None:
+        shell = app._livingreview_shell = WarmShell()
+    return shell
+
+
+def _keep_fits(app: Sphinx) -> None:
+    """Keep GLMM fits between builds, by the content of their inputs (:mod:`livingreview.stats.memo`)."""
+    os.environ[memo.ENV_VAR] = str(Path(app.doctreedir).parent / "livingreview-memo")
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("builder-inited", _keep_fits)
+    # after freshness (priority 400) has removed the old records of these pages
+    app.connect("env-before-read-docs", _execute, priority=600)

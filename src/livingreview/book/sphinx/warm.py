@@ -1,0 +1,173 @@
+"""Run the code cells of notebooks in one warm IPython shell, page after page, collecting Jupyter outputs.
+
+A Jupyter kernel per page costs a process start and every import again (about 2 s a page); the book's
+pages import the same package, so the build runs them all in one :class:`WarmShell` instead. Each page
+starts from an empty namespace, in its own directory, with Python's default warning filters, like a fresh
+kernel; what a cell prints, displays or returns becomes the ``stream``, ``display_data`` and
+``execute_result`` outputs a kernel would have sent (the same IPython formatters produce them), so myst-nb
+renders them as it renders a kernel's.
+
+Modules stay imported between pages: that is the point (and pure results such as GLMM fits are memoised by
+content, see :mod:`livingreview.stats.memo`). Pages must therefore not depend on state left by another
+page, which a reader running one page in Jupyter would not have either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import time
+import types
+import warnings
+from pathlib import Path
+
+from IPython.core.displayhook import DisplayHook
+from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+from traitlets.config import Config
+
+# outputs of the cell being executed (one shell runs one cell at a time)
+_sink: list[NotebookNode] = []
+
+
+class _Publisher(DisplayPublisher):
+    """``display()``: a ``display_data`` output."""
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+        _sink.append(new_output("display_data", data=data, metadata=metadata or {}))
+
+    def clear_output(self, wait=False):
+        _sink.clear()
+
+
+class _ResultHook(DisplayHook):
+    """The value of a cell's last expression: an ``execute_result`` output."""
+
+    def write_output_prompt(self):
+        pass
+
+    def write_format_data(self, format_dict, md_dict=None) -> None:
+        _sink.append(
+            new_output(
+                "execute_result",
+                data=format_dict,
+                metadata=md_dict or {},
+                execution_count=self.shell.execution_count,
+            )
+        )
+
+    def finish_displayhook(self):
+        self._is_active = False
+
+
+class _Stream(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` of a cell: text goes to the last output when it is the same stream."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            last = _sink[-1] if _sink else None
+            if last is not None and last.output_type == "stream" and last.name == self.name:
+                last.text += text
+            else:
+                _sink.append(new_output("stream", name=self.name, text=text))
+        return len(text)
+
+
+class CellError(Exception):
+    """A cell raised: ``traceback`` is what Jupyter would show."""
+
+    def __init__(self, index: int, traceback: str):
+        super().__init__(f"cell {index} raised an exception")
+        self.index, self.traceback = index, traceback
+
+
+class WarmShell:
+    """One IPython shell for many notebooks (created on first use; lives as long as the process)."""
+
+    def __init__(self) -> None:
+        if InteractiveShell.initialized():
+            raise RuntimeError("an IPython shell already runs in this process")
+        config = Config()
+        config.HistoryManager.enabled = False  # no history database in ~/.ipython
+        main = sys.modules.get("__main__")
+        self.shell = InteractiveShell.instance(
+            config=config,
+            user_module=types.ModuleType("__main__"),
+            displayhook_class=_ResultHook,
+            display_pub_class=_Publisher,
+            colors="nocolor",
+        )
+        if main is not None:  # the shell installs its user module as __main__; the host keeps its own
+            sys.modules["__main__"] = main
+
+    def run(self, notebook: NotebookNode, cwd: Path, env: dict[str, str] | None = None) -> float:
+        """Execute the code cells of ``notebook`` in order, filling their outputs; seconds taken.
+
+        Raises :class:`CellError` at the first cell that raises (its outputs so far are kept).
+        """
+        shell, start = self.shell, time.perf_counter()
+        shell.reset(new_session=True)
+        saved_env = {k: os.environ.get(k) for k in env or {}}
+        with _in_dir(cwd), warnings.catch_warnings():
+            _default_warning_filters()
+            os.environ.update(env or {})
+            try:
+                for index, cell in enumerate(notebook.cells):
+                    if cell.cell_type == "code":
+                        self._run_cell(index, cell)
+            finally:
+                for key, value in saved_env.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
+        shell.reset(new_session=True)  # nothing of the page outlives it
+        return time.perf_counter() - start
+
+    def _run_cell(self, index: int, cell: NotebookNode) -> None:
+        shell = self.shell
+        _sink.clear()
+        with contextlib.redirect_stdout(_Stream("stdout")), contextlib.redirect_stderr(_Stream("stderr")):
+            result = shell.run_cell(cell.source, store_history=True, silent=False)
+        failed = result.error_before_exec or result.error_in_exec
+        cell.outputs = list(_sink)
+        cell.execution_count = shell.execution_count - 1
+        _sink.clear()
+        if failed is not None:
+            tb = shell.InteractiveTB
+            raise CellError(
+                index, tb.stb2text(tb.structured_traceback(type(failed), failed, failed.__traceback__))
+            )
+
+
+@contextlib.contextmanager
+def _in_dir(path: Path):
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _default_warning_filters() -> None:
+    """The filters of a fresh interpreter (the host, e.g. Sphinx, may have changed them)."""
+    warnings.resetwarnings()
+    for action, category, module in (
+        ("default", DeprecationWarning, "__main__"),
+        ("ignore", DeprecationWarning, ""),
+        ("ignore", PendingDeprecationWarning, ""),
+        ("ignore", ImportWarning, ""),
+        ("ignore", ResourceWarning, ""),
+    ):
+        warnings.filterwarnings(action, category=category, module=module)
