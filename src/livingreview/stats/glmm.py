@@ -29,6 +29,7 @@ from scipy import special
 from livingreview.stats.estimate import METHOD_CRUDE, METHOD_GLMM, PooledEstimate, expit, no_reports
 from livingreview.stats.glmm_likelihood import DEFAULT_NAGQ, MarginalLikelihood
 from livingreview.stats.inverse_variance import i2_typical, logit_escalc
+from livingreview.stats.memo import memoized
 from livingreview.stats.proportions import checked_counts, crude_pooled, single_report
 
 _TAU_MAX = 20.0  # logit scale; an SD of 20 means "anything goes"
@@ -115,6 +116,7 @@ def _polish(lik: MarginalLikelihood, beta: np.ndarray, tau: float, ll: float, de
     return beta, tau, ll
 
 
+@memoized
 def fit_glmm(x: np.ndarray, m: np.ndarray, design: np.ndarray, nagq: int) -> GlmmFit:
     """ML fit of beta and tau >= 0: profile the log-likelihood over tau (bounded Brent)."""
     lik = MarginalLikelihood(x, m, nagq)
