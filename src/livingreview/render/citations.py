@@ -48,13 +48,17 @@ class Reference:
         return [a.strip() for a in re.split(r"\s+and\s+", raw) if a.strip()] if raw else []
 
 
-def clean(value: object) -> str:
-    """BibTeX field text as plain Unicode: LaTeX accents and symbols decoded by latexcodec (the decoder of
-    pybtex, which renders the bibliography page), braces dropped."""
-    text = "" if value is None else str(value)
+@lru_cache(maxsize=4096)  # a pure function of the text; pages ask for the same fields again and again
+def _clean_text(text: str) -> str:
     text = codecs.decode(text, "ulatex")
     text = text.replace("{", "").replace("}", "")
     return re.sub(r"\s+", " ", text).strip()
+
+
+def clean(value: object) -> str:
+    """BibTeX field text as plain Unicode: LaTeX accents and symbols decoded by latexcodec (the decoder of
+    pybtex, which renders the bibliography page), braces dropped."""
+    return _clean_text("" if value is None else str(value))
 
 
 def _bib_path(root: str | Path | None) -> Path:

@@ -175,3 +175,6 @@ def _renderer(spec: dict, **metadata: Any) -> dict[str, str]:
 
 alt.renderers.register("livingreview", _renderer)
 alt.renderers.enable("livingreview")
+# Altair validates every part of a chart as it is built, then the whole spec again in to_dict(); charts.show
+# calls to_dict() on every chart, so the second check suffices (invalid specs still raise there).
+alt.utils.schemapi.disable_debug_mode()
