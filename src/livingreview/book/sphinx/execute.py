@@ -4,7 +4,8 @@
 when the cache holds an executed notebook with the page's code. Before Sphinx reads anything, this module
 **empties the cache**, executes every notebook page Sphinx is about to read (the pages that changed or whose
 data fingerprint changed, :mod:`~livingreview.book.sphinx.freshness`) in one
-:class:`~livingreview.book.sphinx.warm.WarmShell`, and stores the results. So:
+:class:`~livingreview.book.sphinx.warm.WarmShell` per core (worker processes forked from the build, so
+they start with its imports), and stores the results. So:
 
 * the cache only ever holds notebooks executed in this build, against the files of this build: it is a
   hand-over to myst-nb, never a source of old outputs (a page the cache does not hold is executed by myst-nb
@@ -17,7 +18,9 @@ data fingerprint changed, :mod:`~livingreview.book.sphinx.freshness`) in one
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -58,20 +61,21 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
 
     cache = get_cache(config.execution_cache_path)
     cache.clear_cache()
-    pages = [(d, page) for d in sorted(docnames) if (page := _notebook(env, d)) is not None]
-    shell = _shell(app) if pages else None
-    for docname, (path, notebook) in pages:
+    jobs = [
+        (d, page[0], page[1], str(record_path(app, d)))
+        for d in sorted(docnames)
+        if (page := _notebook(env, d)) is not None
+    ]
+    for _, path, _, _ in jobs:
         logger.info("%s: Executing notebook in the build's warm shell", path)
-        try:
-            with reads.recording():  # this page's reads only, written to its record
-                seconds = shell.run(notebook, path.parent, {reads.ENV_VAR: str(record_path(app, docname))})
-        except CellError as err:
-            message = f"Executing notebook failed: an exception in code cell {err.index + 1}"
+    for docname, path, notebook, seconds, error in _run_all(jobs):
+        if error is not None:
+            message = f"Executing notebook failed: an exception in code cell {error[0] + 1}"
             if config.execution_show_tb:
-                message += "\n" + err.traceback
+                message += "\n" + error[1]
             logger.warning(message, location=docname, type="mystnb", subtype="exec")
             if config.execution_raise_on_error:
-                raise ExtensionError(f"{path}: a cell raised an exception (see above)") from None
+                raise ExtensionError(f"{path}: a cell raised an exception (see above)")
             continue  # not cached: myst-nb executes it in a kernel and reports the error its way
         cache.cache_notebook_bundle(
             CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
@@ -81,11 +85,36 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
         logger.info("%s: executed in %.2f s", path, seconds)
 
 
-def _shell(app: Sphinx) -> WarmShell:
-    shell = getattr(app, "_livingreview_shell", None)
-    if shell is None:
-        shell = app._livingreview_shell = WarmShell()
-    return shell
+def _run_all(jobs: list[tuple]) -> Iterator[tuple]:
+    """Run the first page in this process, which warms it up (lazy imports, memoised fits), then the others
+    on every core: worker processes forked from this one start warm. Results come in the order they finish."""
+    if not jobs:
+        return
+    yield _run_page(jobs[0])
+    rest = jobs[1:]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    workers = min(len(rest), cores)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(_run_page, rest)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap_unordered(_run_page, rest)
+
+
+def _run_page(job: tuple) -> tuple:
+    """Execute one page in this process's warm shell: ``(docname, path, notebook, seconds, error)``."""
+    global _shell
+    docname, path, notebook, record = job
+    _shell = _shell or WarmShell()
+    try:
+        with reads.recording():  # this page's reads only, written to its record
+            seconds = _shell.run(notebook, path.parent, {reads.ENV_VAR: record})
+    except CellError as err:
+        return docname, path, notebook, 0.0, (err.index, err.traceback)
+    return docname, path, notebook, seconds, None
+
+
+_shell: WarmShell | None = None  # one per process, created on its first page
 
 
 def _keep_fits(app: Sphinx) -> None:
