@@ -34,6 +34,7 @@ from livingreview.datapkg import reads
 from livingreview.stats import memo
 
 logger = logging.getLogger(__name__)
+JOBS_VAR = "LIVINGREVIEW_BOOK_JOBS"
 
 
 def _notebook(env: Any, docname: str) -> tuple[Path, Any] | None:
@@ -92,13 +93,19 @@ def _run_all(jobs: list[tuple]) -> Iterator[tuple]:
         return
     yield _run_page(jobs[0])
     rest = jobs[1:]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    workers = min(len(rest), cores)
+    workers = min(len(rest), _jobs())
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(_run_page, rest)
         return
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         yield from pool.imap_unordered(_run_page, rest)
+
+
+def _jobs() -> int:
+    """Worker processes: ``$LIVINGREVIEW_BOOK_JOBS`` or one per core this process may use."""
+    if os.environ.get(JOBS_VAR, "").strip().isdigit():
+        return max(1, int(os.environ[JOBS_VAR]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def _run_page(job: tuple) -> tuple:

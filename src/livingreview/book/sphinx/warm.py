@@ -56,7 +56,7 @@ class _ResultHook(DisplayHook):
                 "execute_result",
                 data=format_dict,
                 metadata=md_dict or {},
-                execution_count=self.shell.execution_count,
+                execution_count=None,  # set by WarmShell._run_cell
             )
         )
 
@@ -137,11 +137,15 @@ class WarmShell:
     def _run_cell(self, index: int, cell: NotebookNode) -> None:
         shell = self.shell
         _sink.clear()
+        count = shell.execution_count  # the cell's number (the shell counts on while it runs)
         with contextlib.redirect_stdout(_Stream("stdout")), contextlib.redirect_stderr(_Stream("stderr")):
             result = shell.run_cell(cell.source, store_history=True, silent=False)
         failed = result.error_before_exec or result.error_in_exec
         cell.outputs = list(_sink)
-        cell.execution_count = shell.execution_count - 1
+        cell.execution_count = count
+        for output in cell.outputs:
+            if output.output_type == "execute_result":
+                output.execution_count = count
         _sink.clear()
         if failed is not None:
             tb = shell.InteractiveTB
@@ -160,8 +164,13 @@ def _in_dir(path: Path):
         os.chdir(before)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def _default_warning_filters() -> None:
-    """The filters of a fresh interpreter (the host, e.g. Sphinx, may have changed them)."""
+    """The filters of a fresh interpreter, shown on the cell's stderr (the host may have changed both)."""
+    warnings.showwarning = _show_warning
     warnings.resetwarnings()
     for action, category, module in (
         ("default", DeprecationWarning, "__main__"),
