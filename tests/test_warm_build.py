@@ -64,7 +64,7 @@ def test_a_raising_cell_stops_the_page_with_its_traceback(shell, tmp_path):
     nb = _nb("x = 1", "raise ValueError('broken page')", "print('never')")
     with pytest.raises(CellError) as err:
         shell.run(nb, tmp_path)
-    assert err.value.index == 2
+    assert err.value.number == 2  # the second code cell
     assert "ValueError" in err.value.traceback and "broken page" in err.value.traceback
     assert nb.cells[3].get("outputs") == []
 

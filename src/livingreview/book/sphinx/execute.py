@@ -71,7 +71,7 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
         logger.info("%s: Executing notebook in the build's warm shell", path)
     for docname, path, notebook, seconds, error in _run_all(jobs):
         if error is not None:
-            message = f"Executing notebook failed: an exception in code cell {error[0] + 1}"
+            message = f"Executing notebook failed: an exception in code cell {error[0]}"
             if config.execution_show_tb:
                 message += "\n" + error[1]
             logger.warning(message, location=docname, type="mystnb", subtype="exec")
@@ -117,7 +117,7 @@ def _run_page(job: tuple) -> tuple:
         with reads.recording():  # this page's reads only, written to its record
             seconds = _shell.run(notebook, path.parent, {reads.ENV_VAR: record})
     except CellError as err:
-        return docname, path, notebook, 0.0, (err.index, err.traceback)
+        return docname, path, notebook, 0.0, (err.number, err.traceback)
     return docname, path, notebook, seconds, None
 
 

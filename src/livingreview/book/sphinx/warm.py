@@ -84,11 +84,11 @@ class _Stream(io.TextIOBase):
 
 
 class CellError(Exception):
-    """A cell raised: ``traceback`` is what Jupyter would show."""
+    """A cell raised: ``number`` is its place among the code cells (from 1), ``traceback`` as in Jupyter."""
 
-    def __init__(self, index: int, traceback: str):
-        super().__init__(f"cell {index} raised an exception")
-        self.index, self.traceback = index, traceback
+    def __init__(self, number: int, traceback: str):
+        super().__init__(f"code cell {number} raised an exception")
+        self.number, self.traceback = number, traceback
 
 
 class WarmShell:
@@ -122,9 +122,9 @@ class WarmShell:
             _default_warning_filters()
             os.environ.update(env or {})
             try:
-                for index, cell in enumerate(notebook.cells):
-                    if cell.cell_type == "code":
-                        self._run_cell(index, cell)
+                code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+                for number, cell in enumerate(code, start=1):
+                    self._run_cell(number, cell)
             finally:
                 for key, value in saved_env.items():
                     if value is None:
@@ -134,7 +134,7 @@ class WarmShell:
         shell.reset(new_session=True)  # nothing of the page outlives it
         return time.perf_counter() - start
 
-    def _run_cell(self, index: int, cell: NotebookNode) -> None:
+    def _run_cell(self, number: int, cell: NotebookNode) -> None:
         shell = self.shell
         _sink.clear()
         count = shell.execution_count  # the cell's number (the shell counts on while it runs)
@@ -150,7 +150,7 @@ class WarmShell:
         if failed is not None:
             tb = shell.InteractiveTB
             raise CellError(
-                index, tb.stb2text(tb.structured_traceback(type(failed), failed, failed.__traceback__))
+                number, tb.stb2text(tb.structured_traceback(type(failed), failed, failed.__traceback__))
             )
 
 
