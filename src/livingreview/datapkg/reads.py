@@ -7,7 +7,8 @@ read. Nothing is guessed from the page's source: every access to the data goes t
 sets it for the kernel of each page it executes), every new read is added to that file as JSON; otherwise
 recording costs a set update and nothing else.
 
-A kernel executes one page, so the record is per process; scoped reads are kept as:
+One process executes one page at a time; the book's build gives each page a fresh record
+(:func:`recording`) and its own file. Scoped reads are kept as:
 
 * ``tables``: tables read whole (every row can matter);
 * ``diseases``: the case groups of these diseases (with their outcomes and the source statements about
