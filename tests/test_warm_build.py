@@ -122,3 +122,12 @@ def test_memoised_glmm_equals_a_fresh_fit():
     fresh = fit_glmm.__wrapped__(np.array(events, float), np.array(n, float), np.ones((4, 1)), 100)
     assert first == pool_glmm(events, n)
     assert np.isclose(fresh.beta[0], first.mu)
+
+
+def test_a_cell_longer_than_the_timeout_fails(shell, tmp_path):
+    from livingreview.book.sphinx.warm import CellError
+
+    with pytest.raises(CellError) as err:
+        shell.run(_nb("import time\ntime.sleep(5)"), tmp_path, timeout=0.2)
+    assert "TimeoutError" in err.value.traceback
+    shell.run(_nb("import time\ntime.sleep(0.3)"), tmp_path, timeout=None)  # and the alarm is off again

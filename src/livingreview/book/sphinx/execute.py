@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from IPython.core.interactiveshell import InteractiveShell
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -55,19 +56,23 @@ def _notebook(env: Any, docname: str) -> tuple[Path, Any] | None:
 
 def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
     config = env.mystnb_config
-    if config.execution_mode != "cache" or config.execution_allow_errors:
+    if config.execution_mode != "cache":
         return  # myst-nb executes (or not) as configured
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
     cache = get_cache(config.execution_cache_path)
-    cache.clear_cache()
+    cache.clear_cache()  # whatever happens next, nothing of an earlier build is served
+    if config.execution_allow_errors or (_shell is None and InteractiveShell.initialized()):
+        # pages whose errors are shown, or a build from inside IPython: myst-nb executes in kernels
+        logger.info("[livingreview] myst-nb executes the pages in kernels of their own")
+        return
     jobs = [
-        (d, page[0], page[1], str(record_path(app, d)))
+        (d, page[0], page[1], str(record_path(app, d)), config.execution_timeout)
         for d in sorted(docnames)
         if (page := _notebook(env, d)) is not None
     ]
-    for _, path, _, _ in jobs:
+    for _, path, *_ in jobs:
         logger.info("%s: Executing notebook in the build's warm shell", path)
     for docname, path, notebook, seconds, error in _run_all(jobs):
         if error is not None:
@@ -111,11 +116,11 @@ def _jobs() -> int:
 def _run_page(job: tuple) -> tuple:
     """Execute one page in this process's warm shell: ``(docname, path, notebook, seconds, error)``."""
     global _shell
-    docname, path, notebook, record = job
+    docname, path, notebook, record, timeout = job
     _shell = _shell or WarmShell()
     try:
         with reads.recording():  # this page's reads only, written to its record
-            seconds = _shell.run(notebook, path.parent, {reads.ENV_VAR: record})
+            seconds = _shell.run(notebook, path.parent, {reads.ENV_VAR: record}, timeout)
     except CellError as err:
         return docname, path, notebook, 0.0, (err.number, err.traceback)
     return docname, path, notebook, seconds, None

@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import sys
+import threading
 import time
 import types
 import warnings
@@ -95,6 +97,7 @@ class WarmShell:
     """One IPython shell for many notebooks (created on first use; lives as long as the process)."""
 
     def __init__(self) -> None:
+        self.timeout: float | None = None
         if InteractiveShell.initialized():
             raise RuntimeError("an IPython shell already runs in this process")
         config = Config()
@@ -110,11 +113,19 @@ class WarmShell:
         if main is not None:  # the shell installs its user module as __main__; the host keeps its own
             sys.modules["__main__"] = main
 
-    def run(self, notebook: NotebookNode, cwd: Path, env: dict[str, str] | None = None) -> float:
+    def run(
+        self,
+        notebook: NotebookNode,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> float:
         """Execute the code cells of ``notebook`` in order, filling their outputs; seconds taken.
 
-        Raises :class:`CellError` at the first cell that raises (its outputs so far are kept).
+        Raises :class:`CellError` at the first cell that raises (its outputs so far are kept), or that runs
+        longer than ``timeout`` seconds (``TimeoutError``; only where SIGALRM exists, in the main thread).
         """
+        self.timeout = timeout
         shell, start = self.shell, time.perf_counter()
         shell.reset(new_session=True)
         saved_env = {k: os.environ.get(k) for k in env or {}}
@@ -138,7 +149,8 @@ class WarmShell:
         shell = self.shell
         _sink.clear()
         count = shell.execution_count  # the cell's number (the shell counts on while it runs)
-        with contextlib.redirect_stdout(_Stream("stdout")), contextlib.redirect_stderr(_Stream("stderr")):
+        out, err = _Stream("stdout"), _Stream("stderr")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _alarm(self.timeout):
             result = shell.run_cell(cell.source, store_history=True, silent=False)
         failed = result.error_before_exec or result.error_in_exec
         cell.outputs = list(_sink)
@@ -152,6 +164,26 @@ class WarmShell:
             raise CellError(
                 number, tb.stb2text(tb.structured_traceback(type(failed), failed, failed.__traceback__))
             )
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float | None):
+    """Raise TimeoutError in the running code after ``seconds`` (as nbclient's timeout fails a cell)."""
+    main = threading.current_thread() is threading.main_thread()
+    if not (seconds and hasattr(signal, "setitimer") and main):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"the cell ran longer than the execution timeout ({seconds:g} s)")
+
+    before = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
 
 
 @contextlib.contextmanager
