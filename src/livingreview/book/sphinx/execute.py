@@ -12,15 +12,19 @@ they start with its imports), and stores the results. So:
   in a kernel of its own, as before);
 * each page's reads are recorded as a kernel's would be (``$LIVINGREVIEW_READS``, one record per page);
 * a cell that raises fails the build (``nb_execution_raise_on_error``) with the traceback;
+* the warm shell runs the package code this process imported; if the files have changed since (a
+  long-lived Sphinx process), myst-nb executes the pages in fresh kernels instead;
 * GLMM fits are kept between builds in ``_build/livingreview-memo``, keyed by their inputs and the
   statistics code (:mod:`livingreview.stats.memo`), so a data change refits only the models it changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -63,8 +67,10 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
 
     cache = get_cache(config.execution_cache_path)
     cache.clear_cache()  # whatever happens next, nothing of an earlier build is served
-    if config.execution_allow_errors or (_shell is None and InteractiveShell.initialized()):
-        # pages whose errors are shown, or a build from inside IPython: myst-nb executes in kernels
+    inside_ipython = _shell is None and InteractiveShell.initialized()
+    if config.execution_allow_errors or inside_ipython or _package_code() != _CODE_AT_IMPORT:
+        # pages whose errors are shown, a build from inside IPython, or a process that has imported an
+        # older version of the package (a long-lived Sphinx, e.g. sphinx-autobuild): fresh kernels
         logger.info("[livingreview] myst-nb executes the pages in kernels of their own")
         return
     jobs = [
@@ -93,7 +99,8 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
 
 def _run_all(jobs: list[tuple]) -> Iterator[tuple]:
     """Run the first page in this process, which warms it up (lazy imports, memoised fits), then the others
-    on every core: worker processes forked from this one start warm. Results come in the order they finish."""
+    on every core: worker processes forked from this one start warm. Results come in the order they finish;
+    a worker that dies fails the build (BrokenProcessPool) instead of leaving it waiting."""
     if not jobs:
         return
     yield _run_page(jobs[0])
@@ -102,8 +109,14 @@ def _run_all(jobs: list[tuple]) -> Iterator[tuple]:
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(_run_page, rest)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap_unordered(_run_page, rest)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_run_page, job) for job in rest]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _jobs() -> int:
@@ -127,6 +140,18 @@ def _run_page(job: tuple) -> tuple:
 
 
 _shell: WarmShell | None = None  # one per process, created on its first page
+
+
+def _package_code() -> str:
+    """Hash of the modules of the livingreview package this process imports from."""
+    package = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+_CODE_AT_IMPORT = _package_code()  # the code the warm shell runs; pages must not run older code
 
 
 def _keep_fits(app: Sphinx) -> None:
