@@ -78,6 +78,7 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
         for d in sorted(docnames)
         if (page := _notebook(env, d)) is not None
     ]
+    executed = app._livingreview_executed = set()
     for _, path, *_ in jobs:
         logger.info("%s: Executing notebook in the build's warm shell", path)
     for docname, path, notebook, seconds, error in _run_all(jobs):
@@ -95,6 +96,7 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
             overwrite=True,
         )
         logger.info("%s: executed in %.2f s", path, seconds)
+        executed.add(docname)
 
 
 def _run_all(jobs: list[tuple]) -> Iterator[tuple]:
@@ -154,6 +156,16 @@ def _package_code() -> str:
 _CODE_AT_IMPORT = _package_code()  # the code the warm shell runs; pages must not run older code
 
 
+def _label(app: Sphinx, doctree: Any) -> None:
+    """The execution table (status page) says how a page executed: "warm shell", not myst-nb's "cache"."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    docname = app.env.docname
+    data = NbMetadataCollector.get_exec_data(app.env, docname)
+    if docname in getattr(app, "_livingreview_executed", ()) and data:
+        NbMetadataCollector.set_exec_data(app.env, docname, {**data, "method": "warm shell"})
+
+
 def _keep_fits(app: Sphinx) -> None:
     """Keep GLMM fits between builds, by the content of their inputs (:mod:`livingreview.stats.memo`)."""
     os.environ[memo.ENV_VAR] = str(Path(app.doctreedir).parent / "livingreview-memo")
@@ -163,3 +175,4 @@ def setup(app: Sphinx) -> None:
     app.connect("builder-inited", _keep_fits)
     # after freshness (priority 400) has removed the old records of these pages
     app.connect("env-before-read-docs", _execute, priority=600)
+    app.connect("doctree-read", _label)
