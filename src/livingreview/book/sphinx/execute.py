@@ -5,7 +5,7 @@ when the cache holds an executed notebook with the page's code. Before Sphinx re
 **empties the cache**, executes every notebook page Sphinx is about to read (the pages that changed or whose
 data fingerprint changed, :mod:`~livingreview.book.sphinx.freshness`) in one
 :class:`~livingreview.book.sphinx.warm.WarmShell` per core (worker processes forked from the build, so
-they start with its imports), and stores the results. So:
+they start with its imports; the pages that took longest last time go first), and stores the results. So:
 
 * the cache only ever holds notebooks executed in this build, against the files of this build: it is a
   hand-over to myst-nb, never a source of old outputs (a page the cache does not hold is executed by myst-nb
@@ -40,6 +40,7 @@ from livingreview.stats import memo
 
 logger = logging.getLogger(__name__)
 JOBS_VAR = "LIVINGREVIEW_BOOK_JOBS"
+_ENV_SECONDS = "livingreview_exec_seconds"  # docname -> seconds its last execution took (a hint only)
 
 
 def _notebook(env: Any, docname: str) -> tuple[Path, Any] | None:
@@ -73,11 +74,18 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
         # older version of the package (a long-lived Sphinx, e.g. sphinx-autobuild): fresh kernels
         logger.info("[livingreview] myst-nb executes the pages in kernels of their own")
         return
-    jobs = [
-        (d, page[0], page[1], str(record_path(app, d)), config.execution_timeout)
-        for d in sorted(docnames)
-        if (page := _notebook(env, d)) is not None
-    ]
+    # longest first, by the time each page took when it last executed (new pages first), so that the
+    # workers finish together
+    seconds_before = getattr(env, _ENV_SECONDS, None) or {}
+    jobs = sorted(
+        (
+            (d, page[0], page[1], str(record_path(app, d)), config.execution_timeout)
+            for d in sorted(docnames)
+            if (page := _notebook(env, d)) is not None
+        ),
+        key=lambda job: -seconds_before.get(job[0], float("inf")),
+    )
+    setattr(env, _ENV_SECONDS, seconds_before)
     executed = app._livingreview_executed = set()
     for _, path, *_ in jobs:
         logger.info("%s: Executing notebook in the build's warm shell", path)
@@ -97,22 +105,19 @@ def _execute(app: Sphinx, env: Any, docnames: list[str]) -> None:
         )
         logger.info("%s: executed in %.2f s", path, seconds)
         executed.add(docname)
+        seconds_before[docname] = seconds
 
 
 def _run_all(jobs: list[tuple]) -> Iterator[tuple]:
-    """Run the first page in this process, which warms it up (lazy imports, memoised fits), then the others
-    on every core: worker processes forked from this one start warm. Results come in the order they finish;
-    a worker that dies fails the build (BrokenProcessPool) instead of leaving it waiting."""
-    if not jobs:
-        return
-    yield _run_page(jobs[0])
-    rest = jobs[1:]
-    workers = min(len(rest), _jobs())
+    """Run the pages in worker processes forked from this one (so they start with its imports), one per
+    core, or in this process when there is one page or one core. Results come in the order they finish; a
+    worker that dies fails the build (BrokenProcessPool) instead of leaving it waiting."""
+    workers = min(len(jobs), _jobs())
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(_run_page, rest)
+        yield from map(_run_page, jobs)
         return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_run_page, job) for job in rest]
+        futures = [pool.submit(_run_page, job) for job in jobs]
         try:
             for future in as_completed(futures):
                 yield future.result()
