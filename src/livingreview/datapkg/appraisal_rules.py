@@ -66,8 +66,9 @@ def check_appraisal(tables: dict, problems: list[Problem]) -> None:
         return
     included = pd.Series(cases.s("source"), dtype=object)
     appraised = {row["source"] for row in rows}
+    sources = set(included)
     for row in rows:
-        if row["source"] and row["source"] not in set(included):
+        if row["source"] and row["source"] not in sources:
             flag(
                 row,
                 "source",
@@ -118,7 +119,11 @@ def check_certainty(tables: dict, problems: list[Problem]) -> None:
         return  # the missing columns are reported by the header check
     t = tables["certainty"]
     rows = t.frame().to_dict("records")
-    wanted = reported_outcomes(tables["cases"].frame(), tables["outcomes"].frame())
+    cases, outcomes = tables["cases"], tables["outcomes"]
+    wanted = reported_outcomes(
+        pd.DataFrame({c: cases.x(c) if c in cases.numbers else cases.s(c) for c in needed}),
+        pd.DataFrame({"source": outcomes.s("source"), "domain": outcomes.s("domain")}),
+    )
     have = set()
     for row in rows:
         key = (row["disease"], row["outcome"], row["domain"])

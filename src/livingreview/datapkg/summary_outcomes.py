@@ -20,7 +20,9 @@ OUTCOMES = {
 
 
 def _given(column: pd.Series) -> pd.Series:
-    return column.notna() & column.astype("string").fillna("").str.strip().ne("")
+    if pd.api.types.is_numeric_dtype(column):
+        return column.notna()
+    return column.notna() & column.fillna("").astype(str).ne("")  # the checked tables' text is stripped
 
 
 def reported_outcomes(cases: pd.DataFrame, outcomes: pd.DataFrame) -> dict[str, list[str]]:
