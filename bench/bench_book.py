@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -36,19 +37,47 @@ TARGET_COLD, TARGET_ONE_ROW, TARGET_NO_CHANGE, TARGET_PAGE_KB = 1.0, 0.4, 1.0, 3
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    return _run_logged(cmd, cwd, env)[0]
+
+
+def _run_logged(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}")
-    return elapsed
+    return elapsed, proc.stdout + proc.stderr
+
+
+#: what livingreview.book.sphinx.execute logs for each page it runs
+EXECUTED = re.compile(r"([\w./-]+)\.md: executed in ([0-9.]+) s")
+
+
+def profile(log: str, elapsed: float) -> str:
+    """Where a build's time went: each executed page's seconds, their sum over the worker processes, and
+    what is left for validation, Sphinx start-up, reading and writing (a lower bound)."""
+    pages = sorted(((Path(m[1]).stem, float(m[2])) for m in EXECUTED.finditer(log)), key=lambda x: -x[1])
+    if not pages:
+        return "profile: no page was executed in the warm shell"
+    total = sum(t for _, t in pages)
+    jobs = int(os.environ.get("LIVINGREVIEW_BOOK_JOBS") or os.cpu_count() or 1)
+    rest = max(0.0, elapsed - max(total / jobs, pages[0][1]))
+    shown = ", ".join(f"{name} {t:.1f}" for name, t in pages)
+    return (
+        f"  profile: pages executed (s): {shown}; {total:.1f} s of page execution on {jobs} worker(s); "
+        f"at least {rest:.1f} s outside it (validation, Sphinx start-up, reading and writing pages)"
+    )
 
 
 def _make_book(root: Path) -> float:
+    return _make_book_logged(root)[0]
+
+
+def _make_book_logged(root: Path) -> tuple[float, str]:
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     env.pop("MAKEFLAGS", None)
     env.pop("MAKELEVEL", None)
-    return _run(
+    return _run_logged(
         ["make", "--no-print-directory", "-C", str(root), "book", f"VENV={VENV}", "-o", f"{VENV}/.installed"],
         root,
         env,
@@ -147,10 +176,10 @@ def run() -> list[str]:
         floor = floor_book(Path(tmp) / "floor", len(executed))
 
         t_floor = _run([str(VENV / "bin" / "jupyter-book"), "build", ".", *JB_FLAGS], floor)
-        t_cold = _make_book(real)
+        t_cold, log_cold = _make_book_logged(real)
         t_none = _make_book(real)
         case_id = _change_one_row(real)
-        t_one = _make_book(real)
+        t_one, log_one = _make_book_logged(real)
 
         lines.append(
             f"floor book ({len(executed)} trivial pages, as many as the book executes of its"
@@ -160,6 +189,7 @@ def run() -> list[str]:
             f"cold build: {t_cold:.1f} s = {t_cold / t_floor:.2f} x floor (target <= {TARGET_COLD}) "
             + _verdict(t_cold <= TARGET_COLD * t_floor)
         )
+        lines.append(profile(log_cold, t_cold))
         lines.append(
             f"no-change rebuild: {t_none:.2f} s = {t_none / t_floor:.3f} x floor "
             f"(target <= {TARGET_NO_CHANGE} s) "
@@ -170,6 +200,7 @@ def run() -> list[str]:
             f" = {t_one / t_cold:.2f} x cold (target <= {TARGET_ONE_ROW} x cold) "
             + _verdict(t_one <= TARGET_ONE_ROW * t_cold)
         )
+        lines.append(profile(log_one, t_one))
         site = real / "_build" / "html"
         for page in pages:
             html = site / f"{Path(page).with_suffix('')}.html"

@@ -58,10 +58,12 @@ class Chapter:
 
     # --- numbers -------------------------------------------------------------------------------------------
 
-    def numbers(self, rows: bool = True) -> dict[str, object]:
+    def numbers(self, rows: bool = True, certainty: bool = True) -> dict[str, object]:
         """Every number the chapter's prose may quote, by glue name (without the disease prefix).
 
-        With ``rows``, also every numeric field of every case group, as ``<case id>_<field>``.
+        With ``rows``, also every numeric field of every case group, as ``<case id>_<field>``; without
+        ``certainty``, not the certainty and the leave-out range (their analyses are the costliest, and a page
+        that only tabulates the diseases does not quote them).
         """
         ev, c = self.evidence, self.cases
         crude, pooled, claims = ev.crude, ev.pooled, ev.claims
@@ -115,8 +117,7 @@ class Chapter:
             ),
             "split_reports": int((c.groupby("source").size() > 1).sum()),
             "usual_interval": Text(_usual(c, "interval_weeks_min", "weeks")),
-            "high_dose_cutoff": Text(f"{regimens.HIGH_DOSE_PER_CYCLE:g} g/kg"),
-            "daily_dose_cutoff": Text(f"{regimens.CONVENTIONAL_DAILY_MAX:g} g/kg per day"),
+            **{key: Text(text) for key, text in prose.dose_cutoffs().items()},
             "high_dose_patients": int(
                 c.loc[regimens.dose_group(c) == regimens.DOSE_HIGH, "n_patients"].sum()
             ),
@@ -133,7 +134,7 @@ class Chapter:
             "high_risk_reports": int(ev.appraisal["overall"].eq("high").sum()),
             "moderate_risk_reports": int(ev.appraisal["overall"].eq("moderate").sum()),
             "low_risk_reports": int(ev.appraisal["overall"].eq("low").sum()),
-            **self._certainty_numbers(),
+            **(self._certainty_numbers() if certainty else {}),
         }
         if pooled.k >= 2 and pooled.tau2 is not None:
             n["tau2"] = Text(f"{pooled.tau2:.2f}")

@@ -34,7 +34,7 @@ class Review:
     def summary_frame(self) -> pd.DataFrame:
         rows = []
         for disease, ch in self.chapters.items():
-            n = ch.numbers(rows=False)
+            n = ch.numbers(rows=False, certainty=False)
             rows.append(
                 {
                     "Disease": ch.name,
@@ -110,7 +110,7 @@ class Review:
             c = ch.cases
             named = c["adverse_events"].dropna()
             terms = sorted({t.strip() for text in named[named != "none"] for t in text.split(",")})
-            n = ch.numbers(rows=False)
+            n = ch.numbers(rows=False, certainty=False)
             rows.append(
                 {
                     "Disease": ch.name,

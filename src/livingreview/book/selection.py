@@ -20,7 +20,7 @@ from livingreview.evidence import certainty
 from livingreview.evidence.analyses import pooled_response
 from livingreview.evidence.designs import CONTROLLED
 from livingreview.evidence.reports import report_table
-from livingreview.render import prisma, tables
+from livingreview.render import prisma, prose, tables
 from livingreview.render.blocks import Html
 from livingreview.render.numbers import Text, counted, describe_pooled, pct
 
@@ -324,6 +324,9 @@ class Selection:
             "total_studies": latest["total_studies"],
             "total_reports": latest["total_reports"],
             "records": len(self.records),
+            "citation_searched_start": int(
+                ((self.records["round"] == 0) & (self.records["identified_by"] == "citation_searching")).sum()
+            ),
             "double_extracted_groups": len(double),
             "double_extracted_reports": int(double["source"].nunique()),
             "disagreements": len(rec),
@@ -349,6 +352,7 @@ class Selection:
             "ci_serious": Text(f"{certainty.CI_SERIOUS * 100:.0f} percentage points"),
             "ci_very_serious": Text(f"{certainty.CI_VERY_SERIOUS * 100:.0f} percentage points"),
             "patients_serious": certainty.PATIENTS_SERIOUS,
+            **{key: Text(text) for key, text in prose.dose_cutoffs().items()},
             "patients_very_serious": certainty.PATIENTS_VERY_SERIOUS,
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from livingreview.evidence import regimens
 from livingreview.evidence.certainty import JUDGEMENT_LABELS, Domain
 from livingreview.evidence.designs import DESIGN_LABELS
 from livingreview.evidence.disease import DiseaseEvidence
@@ -77,3 +78,11 @@ def estimate_range(primary: float | None, estimates: list[float]) -> str:
     if high - low < 1e-9:
         return f"the estimate stays at {pct(primary)}"
     return f"the estimate ranges from {pct(low)} to {pct(high)}"
+
+
+def dose_cutoffs() -> dict[str, str]:
+    """The regimen cut-offs of the subgroup analyses, as the prose quotes them."""
+    return {
+        "high_dose_cutoff": f"{regimens.HIGH_DOSE_PER_CYCLE:g} g/kg",
+        "daily_dose_cutoff": f"{regimens.CONVENTIONAL_DAILY_MAX:g} g/kg per day",
+    }
