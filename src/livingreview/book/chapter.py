@@ -130,10 +130,7 @@ class Chapter:
             "controlled_reports": int(ev.controlled["source"].nunique()),
             "response_summary": Text(prose.response_summary(ev)),
             "controlled_summary": Text(prose.controlled_summary(ev.controlled)),
-            "appraised_reports": len(ev.appraisal),
-            "high_risk_reports": int(ev.appraisal["overall"].eq("high").sum()),
-            "moderate_risk_reports": int(ev.appraisal["overall"].eq("moderate").sum()),
-            "low_risk_reports": int(ev.appraisal["overall"].eq("low").sum()),
+            "appraisal_summary": Text(prose.appraisal_summary(ev.appraisal["overall"])),
             **(self._certainty_numbers() if certainty else {}),
         }
         if pooled.k >= 2 and pooled.tau2 is not None:
@@ -166,8 +163,11 @@ class Chapter:
             "certainty_reasons": Text(prose.certainty_reasons(response.main_reasons) if response else ""),
         }
         estimates = [a.pooled.estimate for a in ev.leave_out if a.left_out and a.pooled.estimate is not None]
+        empty = sum(a.pooled.k == 0 for a in ev.leave_out)
         out["leave_out_range"] = Text(
-            prose.estimate_range(ev.pooled.estimate, estimates) if ev.poolable else "there is nothing to pool"
+            prose.estimate_range(ev.pooled.estimate, estimates, empty)
+            if ev.poolable
+            else "there is nothing to pool"
         )
         return out
 
@@ -261,6 +261,7 @@ class Chapter:
             appraisal.leave_out_frame(self.pooled, self.evidence.leave_out),
             caption="Pooled response without weaker reports, beside the primary estimate",
             sortable=False,
+            formats={"Change (percentage points)": appraisal.signed_points},
         )
 
     def summary_of_findings(self) -> tables.Table:

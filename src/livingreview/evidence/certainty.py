@@ -108,16 +108,17 @@ def start_level(designs: pd.Series) -> str:
     return "high" if len(designs) and designs.eq("randomised_controlled_trial").all() else "low"
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{part} of {whole} patient{'s' * (whole != 1)} {'is' if part == 1 else 'are'}"
+def _reports(n: int) -> str:
+    return f"{n} report{'s' * (n != 1)}"
 
 
 def risk_of_bias(reports: pd.DataFrame, appraisal: pd.DataFrame) -> Domain:
-    """From the overall appraisal of the reports behind the outcome, weighted by their patients."""
+    """From the overall appraisal of the reports behind the outcome, weighted by all their patients (the
+    appraisal judges a report, not one of its outcomes)."""
     overall = reports["source"].map(dict(zip(appraisal["source"], appraisal["overall"], strict=True)))
+    is_high = overall.eq("high").fillna(False).astype(bool)
     patients = reports["n_patients"].astype(int)
-    total = int(patients.sum())
-    high = int(patients[overall.eq("high").fillna(False)].sum())
+    total, high = int(patients.sum()), int(patients[is_high].sum())
     share = high / total if total else 0.0
     judgement = (
         "very_serious"
@@ -126,48 +127,72 @@ def risk_of_bias(reports: pd.DataFrame, appraisal: pd.DataFrame) -> Domain:
         if share >= HIGH_RISK_SERIOUS
         else "not_serious"
     )
-    n_high = int(overall.eq("high").fillna(False).sum())
-    reason = (
-        f"{_share(high, total)} in the {n_high} of {len(reports)} report{'s' * (len(reports) != 1)} "
-        "judged at high risk of bias"
-        if n_high
-        else f"none of the {len(reports)} report{'s' * (len(reports) != 1)} behind the outcome was judged "
-        "at high risk of bias"
-    )
+    k, n_high = len(reports), int(is_high.sum())
+    who = f"{total} patient{'s' * (total != 1)}"
+    behind = f"{_reports(k)} behind the outcome ({who})"
+    if k == 1:
+        reason = f"The one report ({who}) was judged at {overall.iloc[0]} risk of bias"
+    elif n_high == 0:
+        reason = f"None of the {behind} was judged at high risk of bias"
+    elif n_high == k:
+        reason = f"All the {behind} were judged at high risk of bias"
+    else:
+        reason = (
+            f"{n_high} of the {behind} {'was' if n_high == 1 else 'were'} judged at high risk of bias, "
+            f"with {high} of the patients"
+        )
     weak = _weakest_item(reports["source"], appraisal)
     return Domain("risk_of_bias", judgement, reason + (f"; {weak}" if weak else "") + ".", True)
 
 
 def _weakest_item(sources: pd.Series, appraisal: pd.DataFrame) -> str:
-    """The core item most often not answered yes among these reports, in words."""
+    """The core item most often not answered yes among these reports (on a tie, the one most often answered
+    no), in words; for a single report, the items it answers no."""
     from livingreview.evidence.appraisal import CORE_ITEMS, ITEM_LABELS
 
     rows = appraisal[appraisal["source"].isin(set(sources))]
     if rows.empty:
         return ""
-    missing = {item: int(rows[item].ne("yes").sum()) for item in CORE_ITEMS}
+    if len(rows) == 1:
+        noes = [_lower(ITEM_LABELS[i]) for i in CORE_ITEMS if rows[i].iloc[0] == "no"]
+        return f"answered no: {', '.join(noes)}" if noes else ""
+    missing = {item: (int(rows[item].ne("yes").sum()), int(rows[item].eq("no").sum())) for item in CORE_ITEMS}
     item = max(missing, key=missing.get)
-    if not missing[item]:
+    if not missing[item][0]:
         return ""
-    return f"most often not shown: {ITEM_LABELS[item].lower()} ({missing[item]} of {len(rows)})"
+    return f"most often not shown: {_lower(ITEM_LABELS[item])} ({missing[item][0]} of {len(rows)} reports)"
+
+
+def _lower(label: str) -> str:
+    """'Other causes ruled out' -> 'other causes ruled out'; 'IVIG ascertained' stays."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def inconsistency(pooled: stats.PooledEstimate) -> Domain:
     """From the between-report variance: the range in which the true response of 95 % of reports would lie,
     ``expit(mu ± 1.96 tau)`` (the prediction interval adds the uncertainty of the mean, which is imprecision).
-    A single report has nothing to compare."""
-    if pooled.k < 2 or pooled.tau2 is None or pooled.mu is None:
+    A single report has nothing to compare; when every report has all its patients responding the model has no
+    finite estimate, and there is no variation to judge either."""
+    if pooled.k < 2:
         return Domain(
             "inconsistency",
             "not_serious",
             "A single report: there is no variation between reports to judge.",
             True,
         )
+    if pooled.tau2 is None or pooled.mu is None:
+        return Domain(
+            "inconsistency",
+            "not_serious",
+            f"All {pooled.k} reports have every patient responding: no variation between them can be "
+            "estimated.",
+            True,
+        )
     if pooled.tau2 < TAU2_ZERO:
         return Domain(
             "inconsistency",
             "not_serious",
-            f"τ² = 0: the {pooled.k} reports agree with one common response "
+            f"τ² = 0: no variation between the {pooled.k} reports was estimated "
             f"(95 % prediction interval {pooled.pi_low * 100:.0f}–{pooled.pi_high * 100:.0f} %).",
             True,
         )
@@ -182,7 +207,7 @@ def inconsistency(pooled: stats.PooledEstimate) -> Domain:
         else "not_serious"
     )
     reason = (
-        f"τ² = {pooled.tau2:.2f} (logit scale): the true response of most reports would lie within "
+        f"τ² = {pooled.tau2:.2f} (logit scale): the true response of 95 % of reports would lie within "
         f"{spread * 100:.0f} percentage points ({low * 100:.0f}–{high * 100:.0f} %)"
     )
     if pooled.pi_low is not None and pooled.pi_high is not None:
@@ -205,14 +230,16 @@ def imprecision(n_patients: int | None, pooled: stats.PooledEstimate | None) -> 
     else:
         judgement = "not_serious"
     patients = (
-        "patients not counted" if n_patients is None else f"{n_patients} patient{'s' * (n_patients != 1)}"
+        "The reports do not say how many patients;"
+        if n_patients is None
+        else f"{n_patients} patient{'s' * (n_patients != 1)},"
     )
     interval = (
         f"a 95 % confidence interval {width * 100:.0f} percentage points wide"
         if width is not None
         else "no interval can be computed from what the reports give"
     )
-    return Domain("imprecision", judgement, f"{patients}, {interval}.", True)
+    return Domain("imprecision", judgement, f"{patients} {interval}.", True)
 
 
 def steroid_direction(doses: pd.DataFrame) -> Domain:

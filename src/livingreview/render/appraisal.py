@@ -54,6 +54,12 @@ def reasons(appraisal: pd.DataFrame) -> Html:
     return Html("".join(parts), "; ".join(plain))
 
 
+def signed_points(value: float) -> str:
+    """+1.8, −8.7, ±0.0: a change in percentage points with its sign (a true minus)."""
+    text = f"{value:+.1f}".replace("-", "−")
+    return "±0.0" if text in ("+0.0", "−0.0") else text
+
+
 def leave_out_frame(primary: stats.PooledEstimate, analyses: list[LeaveOut]) -> pd.DataFrame:
     """The primary estimate, then each leave-out analysis with the reports set aside and the change."""
     rows = [
@@ -81,7 +87,7 @@ def leave_out_frame(primary: stats.PooledEstimate, analyses: list[LeaveOut]) -> 
                     else "no report left"
                 ),
                 "Change (percentage points)": (
-                    round(a.change * 100, 1) if a.change is not None and a.left_out else pd.NA
+                    a.change * 100 if a.change is not None and a.left_out else pd.NA
                 ),
             }
         )

@@ -69,15 +69,37 @@ def certainty_reasons(domains: list[Domain]) -> str:
     return joined([f"{d.label.lower()} ({JUDGEMENT_LABELS[d.judgement]})" for d in domains])
 
 
-def estimate_range(primary: float | None, estimates: list[float]) -> str:
-    """'the estimate ranges from 90.0 % to 100.0 %' over the primary and the sensitivity estimates."""
+def estimate_range(primary: float | None, estimates: list[float], empty: int = 0) -> str:
+    """'the estimate ranges from 90.0 % to 100.0 %' over the primary and the sensitivity estimates, and how
+    many of the analyses left no report to estimate from (``empty``)."""
     if primary is None:
         return "there is no estimate to compare"
     values = [primary, *estimates]
     low, high = min(values), max(values)
-    if high - low < 1e-9:
-        return f"the estimate stays at {pct(primary)}"
-    return f"the estimate ranges from {pct(low)} to {pct(high)}"
+    text = (
+        f"the estimate stays at {pct(primary)}"
+        if high - low < 1e-9
+        else f"the estimate ranges from {pct(low)} to {pct(high)}"
+    )
+    if empty:
+        text += " (1 analysis leaves no report)" if empty == 1 else f" ({empty} analyses leave no report)"
+    return text
+
+
+def appraisal_summary(overall: pd.Series) -> str:
+    """'15 of 17 reports were judged at high risk of bias and 2 at moderate risk' (no empty category)."""
+    counts = [(level, int(overall.eq(level).sum())) for level in ("high", "moderate", "low")]
+    counts = [(level, n) for level, n in counts if n]
+    total = len(overall)
+    if not counts:
+        return "No report has been appraised yet."
+    if len(counts) == 1:
+        who = "The one report was" if total == 1 else f"All {total} reports were"
+        return f"{who} judged at {counts[0][0]} risk of bias."
+    (level, n), *rest = counts
+    parts = [f"{n} {'was' if n == 1 else 'were'} judged at {level} risk of bias"]
+    parts += [f"{m} at {other} risk" for other, m in rest]
+    return f"Of {total} reports, {joined(parts)}."
 
 
 def dose_cutoffs() -> dict[str, str]:
