@@ -1,6 +1,5 @@
 """The book layer (livingreview.book): what each page computes from data/."""
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -190,7 +189,7 @@ def test_data_text_is_escaped_in_chapter_tables(tmp_path, data):
     row = cases.index[cases["notes"].notna()][0]  # a case group whose notes the tables show
     cases.loc[row, "notes"] = hostile
     cases.loc[row, "subtype"] = hostile
-    patched = dataclasses.replace(data, _cases=cases)
+    patched = _with_cases(data, cases)
     ch = Chapter(cases.loc[row, "disease"], patched)
     for table in (ch.response_table(), ch.regimen_table()):
         html = table._repr_html_()

@@ -55,6 +55,14 @@ def load_outcomes(root: str | Path = ".") -> pd.DataFrame:
     return load_table(root, "outcomes")
 
 
+def _rows_of(table: pd.DataFrame, sources) -> pd.DataFrame:
+    """The rows of ``table`` about these reports, recorded as reads of each report."""
+    sources = set(sources)
+    for source in sources:
+        reads.record(source=source)
+    return table[table["source"].isin(sources)].reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class Data:
     """The evidence tables, loaded once per kernel, read through methods that record what was read.
@@ -98,18 +106,9 @@ class Data:
         reads.record(table="appraisal")
         return self._appraisal
 
-    @property
-    def certainty(self) -> pd.DataFrame:
-        """The recorded GRADE judgements of every disease and outcome."""
-        reads.record(table="certainty")
-        return self._certainty
-
     def appraisal_of(self, sources) -> pd.DataFrame:
         """The appraisal rows of these reports."""
-        sources = set(sources)
-        for source in sources:
-            reads.record(source=source)
-        return self._appraisal[self._appraisal["source"].isin(sources)].reset_index(drop=True)
+        return _rows_of(self._appraisal, sources)
 
     def certainty_of(self, disease: str) -> pd.DataFrame:
         """The recorded GRADE judgements of one disease."""
@@ -123,10 +122,7 @@ class Data:
 
     def outcomes_of(self, sources) -> pd.DataFrame:
         """The outcome rows of these reports."""
-        sources = set(sources)
-        for source in sources:
-            reads.record(source=source)
-        return self._outcomes[self._outcomes["source"].isin(sources)].reset_index(drop=True)
+        return _rows_of(self._outcomes, sources)
 
     def claims_about(self, cases: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """The statements by the reports of ``cases`` (or the documents they were extracted through), with

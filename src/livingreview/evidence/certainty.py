@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from livingreview import stats
+from livingreview.datapkg.appraisal_rules import CORE_ITEMS
 from livingreview.datapkg.summary_outcomes import OUTCOMES
-from livingreview.evidence.designs import CONTROLLED
+from livingreview.evidence.appraisal import ITEM_LABELS
 
 __all__ = [
     "DOMAINS",
@@ -148,8 +149,6 @@ def risk_of_bias(reports: pd.DataFrame, appraisal: pd.DataFrame) -> Domain:
 def _weakest_item(sources: pd.Series, appraisal: pd.DataFrame) -> str:
     """The core item most often not answered yes among these reports (on a tie, the one most often answered
     no), in words; for a single report, the items it answers no."""
-    from livingreview.evidence.appraisal import CORE_ITEMS, ITEM_LABELS
-
     rows = appraisal[appraisal["source"].isin(set(sources))]
     if rows.empty:
         return ""
@@ -270,7 +269,3 @@ def recorded(judgements: pd.DataFrame, disease: str, outcome: str, domain: str) 
         return Domain(domain, "not_serious", "Not yet judged (no row in data/certainty.csv).", False)
     row = rows.iloc[0]
     return Domain(domain, str(row["judgement"]), str(row["reason"]), False)
-
-
-def uncontrolled(designs: pd.Series) -> pd.Series:
-    return ~designs.isin(CONTROLLED)

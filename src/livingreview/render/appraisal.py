@@ -19,14 +19,11 @@ from livingreview.render.numbers import estimate_interval
 __all__ = ["ANSWER_TEXT", "appraisal_frame", "leave_out_frame", "reasons"]
 
 ANSWER_TEXT = {"yes": "✓ yes", "no": "✗ no", "unclear": "? unclear"}
-OVERALL_TEXT = {"low": "low", "moderate": "moderate", "high": "high"}
 
 
 def appraisal_frame(appraisal: pd.DataFrame) -> pd.DataFrame:
     """One row per report: the overall risk of bias (first, so that a phone shows it), then the answers."""
-    frame = pd.DataFrame(
-        {"Report": appraisal["source"], "Risk of bias": appraisal["overall"].map(OVERALL_TEXT)}
-    )
+    frame = pd.DataFrame({"Report": appraisal["source"], "Risk of bias": appraisal["overall"]})
     for item in ITEMS:
         frame[ITEM_LABELS[item]] = appraisal[item].map(ANSWER_TEXT)
     return frame.reset_index(drop=True)
