@@ -1,4 +1,5 @@
-"""Where things are in a checkout of the review: every path the package uses, defined once.
+"""Where things are in a checkout of the review: every path the package uses, defined once, and the digest
+of the code under a path.
 
 Paths are relative to the repository root (the directory holding ``data/datapackage.json``), written with
 ``/`` as they appear in messages (``data/cases.csv:3:2: ...``).
@@ -6,6 +7,7 @@ Paths are relative to the repository root (the directory holding ``data/datapack
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 DATA_DIR = "data"
@@ -31,3 +33,12 @@ def find_root(start: str | Path = ".") -> Path:
 def table_path(name: str) -> str:
     """``data/<name>.csv``: the file of a table resource (the descriptor's ``path`` says the same)."""
     return f"{DATA_DIR}/{name}.csv"
+
+
+def code_digest(package: Path) -> str:
+    """SHA-256 of every module under ``package`` (subpackages included), by relative path and content: what
+    decides whether code has changed (the book's freshness, the warm shell, the GLMM memo)."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy
 
+from livingreview.paths import code_digest
+
 ENV_VAR = "LIVINGREVIEW_MEMO"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,11 +40,9 @@ _code: list[str] = []  # the hash of this package's code, computed once
 def code_version() -> str:
     """Hash of every module of :mod:`livingreview.stats` and of the Python/numpy/scipy versions."""
     if not _code:
-        digest = hashlib.sha256(f"{sys.version}|{np.__version__}|{scipy.__version__}".encode())
-        package = Path(__file__).resolve().parent
-        for path in sorted(package.rglob("*.py")):
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        _code.append(digest.hexdigest())
+        versions = f"{sys.version}|{np.__version__}|{scipy.__version__}|"
+        code = code_digest(Path(__file__).resolve().parent)
+        _code.append(hashlib.sha256((versions + code).encode()).hexdigest())
     return _code[0]
 
 

@@ -20,7 +20,6 @@ they start with its imports; the pages that took longest last time go first), an
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from sphinx.util import logging
 from livingreview.book.sphinx.freshness import record_path
 from livingreview.book.sphinx.warm import CellError, WarmShell
 from livingreview.datapkg import reads
+from livingreview.paths import code_digest
 from livingreview.stats import memo
 
 logger = logging.getLogger(__name__)
@@ -151,11 +151,7 @@ _shell: WarmShell | None = None  # one per process, created on its first page
 
 def _package_code() -> str:
     """Hash of the modules of the livingreview package this process imports from."""
-    package = Path(__file__).resolve().parents[2]
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return code_digest(Path(__file__).resolve().parents[2])
 
 
 _CODE_AT_IMPORT = _package_code()  # the code the warm shell runs; pages must not run older code

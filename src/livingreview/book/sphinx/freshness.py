@@ -34,7 +34,15 @@ from sphinx.util import logging
 
 from livingreview.datapkg.csvfile import read_table
 from livingreview.datapkg.reads import ENV_VAR, Reads, read_record
-from livingreview.paths import BIBFILE, CHANGELOG_PATH, CITATION, DATA_DIR, DESCRIPTOR_PATH, find_root
+from livingreview.paths import (
+    BIBFILE,
+    CHANGELOG_PATH,
+    CITATION,
+    DATA_DIR,
+    DESCRIPTOR_PATH,
+    code_digest,
+    find_root,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +89,7 @@ class Snapshot:
     def __init__(self, root: Path):
         self.root = root
         package_dir = root / "src" / "livingreview"  # the checkout's code: what `make book` runs
-        parts: list[bytes | str] = ["code"]
-        for path in sorted(package_dir.rglob("*.py")):  # subpackages included
-            parts += [path.relative_to(package_dir).as_posix(), path.read_bytes()]
+        parts: list[bytes | str] = ["code", code_digest(package_dir)]  # subpackages included
         raw = _bytes(root / DESCRIPTOR_PATH)
         try:
             package = json.loads(raw)
