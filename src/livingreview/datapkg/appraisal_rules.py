@@ -147,7 +147,9 @@ def check_certainty(tables: dict, problems: list[Problem]) -> None:
                             t.path,
                             1,
                             "domain",
-                            f"no {domain} judgement for {disease} {outcome}: "
-                            "every outcome a disease reports needs one, with its reason",
+                            f"no {domain} judgement for {disease} {outcome}: every outcome a disease "
+                            f"reports needs one; add the row {disease},{outcome},{domain},<not_serious|"
+                            "serious|very_serious>,<reason> (the methods page, 'Certainty of the evidence', "
+                            "says what each domain asks)",
                         )
                     )
